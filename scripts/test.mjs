@@ -1,0 +1,62 @@
+// Runs every workspace's tap suite one after another (the machine has 2 cores; the suites start
+// real servers, so running them side by side only makes them slower and noisier), streams their
+// output, and ends with one line totalling tap's counts: `N passed, N failed`.
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const workspaces = [
+  'packages/express',
+  'packages/fetch',
+  'packages/redis-store',
+  'examples/express-app',
+  'examples/node-cli',
+  'bench',
+]
+  .filter((dir) => existsSync(join(root, dir, 'package.json')))
+  .filter((dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).scripts?.test)
+
+let passed = 0
+let failed = 0
+let broken = []
+
+for (const dir of workspaces) {
+  console.log(`\n=== ${dir} ===`)
+  const { code, summary } = await run(dir)
+  if (summary) {
+    passed += summary.pass
+    failed += summary.fail
+  }
+  // A suite that exits non-zero without a failing assertion (coverage below 100%, a crash,
+  // a type error) still fails the run: count it as one failure so the total cannot hide it.
+  if (code !== 0) {
+    broken.push(dir)
+    if (!summary || summary.fail === 0) failed += 1
+  }
+}
+
+if (broken.length > 0) console.log(`\nfailing suites: ${broken.join(', ')}`)
+console.log(`\n${passed} passed, ${failed} failed`)
+process.exitCode = failed === 0 && broken.length === 0 ? 0 : 1
+
+function run(dir) {
+  return new Promise((resolve) => {
+    const child = spawn(join(root, dir, 'node_modules', '.bin', 'tap'), ['--reporter=tap'], {
+      cwd: join(root, dir),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let last = null
+    let tail = ''
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk)
+      tail = (tail + chunk.toString()).slice(-4096)
+      for (const match of tail.matchAll(
+        /^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?[^}]*\}$/gm,
+      )) {
+        last = { total: Number(match[1]), pass: Number(match[2] ?? 0), fail: Number(match[3] ?? 0) }
+      }
+    })
+    child.on('close', (code) => resolve({ code: code ?? 1, summary: last }))
+  })
+}
