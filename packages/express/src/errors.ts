@@ -126,7 +126,10 @@ export class InvalidTokenError extends AuthError {
     realm: string,
   ) {
     super(401, 'invalid_token', code, description, {
-      'WWW-Authenticate': challenge(realm, { error: 'invalid_token', error_description: description }),
+      'WWW-Authenticate': challenge(realm, {
+        error: 'invalid_token',
+        error_description: description,
+      }),
     })
   }
 }

@@ -1,3 +1,5 @@
+export { createAuth } from './create-auth.js'
+export { authOptionsFromEnv } from './options.js'
 export { LruSessionStore } from './lru-session-store.js'
 export {
   AuthError,
@@ -12,6 +14,17 @@ export {
   StoreUnavailableError,
   UnsupportedGrantTypeError,
 } from './errors.js'
+export type { Auth, IntrospectionResponse, SessionInfo, TokenResponse } from './create-auth.js'
+export type { AuthEvent, AuthOptions, AuthenticatedUser, Credentials } from './options.js'
+export type {
+  Algorithm,
+  KeyringEntry,
+  KeysOption,
+  PassphraseKeyOptions,
+  SecretKeyOptions,
+} from './keys.js'
+export type { AuthInfo } from './tokens.js'
+export type { AuthenticatedRequest, RequiredOptions } from './verify.js'
 export type { LruSessionStoreOptions } from './lru-session-store.js'
 export type { AuthErrorCode, OAuthErrorName } from './errors.js'
 export type {

@@ -54,7 +54,8 @@ export class LruSessionStore implements SessionStore {
         if (reason === 'set') return // an update of the same session
         this.#unindex(session.sub, sid)
         if (reason === 'evict') {
-          for (const listener of this.#listeners) listener({ sid, sub: session.sub, reason: 'capacity' })
+          for (const listener of this.#listeners)
+            listener({ sid, sub: session.sub, reason: 'capacity' })
         }
       },
     })

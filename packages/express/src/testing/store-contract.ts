@@ -17,9 +17,9 @@ import type { Session, SessionStore } from '../session-store.js'
 /** The part of tap's `Test` the suite uses. */
 export interface ContractTest {
   test(name: string, fn: (t: ContractTest) => Promise<void>): unknown
-  equal(found: unknown, wanted: unknown, message?: string): unknown
-  same(found: unknown, wanted: unknown, message?: string): unknown
-  ok(value: unknown, message?: string): unknown
+  equal(found: unknown, wanted: unknown, ...message: [] | [string]): unknown
+  same(found: unknown, wanted: unknown, ...message: [] | [string]): unknown
+  ok(value: unknown, ...message: [] | [string]): unknown
   teardown(fn: () => unknown): unknown
 }
 
@@ -121,47 +121,62 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     )
   })
 
-  storeTest('rotating the current generation increments it and extends the refresh life', async (t, store) => {
-    const session = await add(store, makeSession(uniqueSubject('rotor')))
-    const now = base + MINUTE
-    const result = await store.rotate(session.sid, 0, rotateOptions(now))
-    t.equal(result.outcome, 'rotated')
-    if (result.outcome !== 'rotated') return
-    t.equal(result.session.generation, 1)
-    t.equal(result.session.rotatedAt, now)
-    t.equal(result.session.lastUsedAt, now)
-    t.equal(result.session.refreshExpiresAt, now + 10 * MINUTE)
-    t.same(result.session.claims, session.claims)
-    t.same(await store.get(session.sid, now), result.session)
-  })
+  storeTest(
+    'rotating the current generation increments it and extends the refresh life',
+    async (t, store) => {
+      const session = await add(store, makeSession(uniqueSubject('rotor')))
+      const now = base + MINUTE
+      const result = await store.rotate(session.sid, 0, rotateOptions(now))
+      t.equal(result.outcome, 'rotated')
+      if (result.outcome !== 'rotated') return
+      t.equal(result.session.generation, 1)
+      t.equal(result.session.rotatedAt, now)
+      t.equal(result.session.lastUsedAt, now)
+      t.equal(result.session.refreshExpiresAt, now + 10 * MINUTE)
+      t.same(result.session.claims, session.claims)
+      t.same(await store.get(session.sid, now), result.session)
+    },
+  )
 
-  storeTest('a rotation never extends the refresh life past the absolute expiry', async (t, store) => {
-    const session = await add(
-      store,
-      makeSession(uniqueSubject('capped'), { expiresAt: base + 5 * MINUTE }),
-    )
-    const result = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
-    t.equal(result.outcome === 'rotated' && result.session.refreshExpiresAt, base + 5 * MINUTE)
-  })
+  storeTest(
+    'a rotation never extends the refresh life past the absolute expiry',
+    async (t, store) => {
+      const session = await add(
+        store,
+        makeSession(uniqueSubject('capped'), { expiresAt: base + 5 * MINUTE }),
+      )
+      const result = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
+      t.equal(result.outcome === 'rotated' && result.session.refreshExpiresAt, base + 5 * MINUTE)
+    },
+  )
 
-  storeTest('the previous generation inside the grace replays without rotating', async (t, store) => {
-    const session = await add(store, makeSession(uniqueSubject('replay')))
-    const rotated = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
-    const replay = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE + 9 * SECOND))
-    t.equal(replay.outcome, 'replayed')
-    t.same(replay.outcome === 'replayed' && replay.session, rotated.outcome === 'rotated' && rotated.session)
-    t.equal((await store.get(session.sid, base + MINUTE))?.generation, 1)
-  })
+  storeTest(
+    'the previous generation inside the grace replays without rotating',
+    async (t, store) => {
+      const session = await add(store, makeSession(uniqueSubject('replay')))
+      const rotated = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
+      const replay = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE + 9 * SECOND))
+      t.equal(replay.outcome, 'replayed')
+      t.same(
+        replay.outcome === 'replayed' && replay.session,
+        rotated.outcome === 'rotated' && rotated.session,
+      )
+      t.equal((await store.get(session.sid, base + MINUTE))?.generation, 1)
+    },
+  )
 
-  storeTest('the previous generation after the grace is reuse and deletes the session', async (t, store) => {
-    const session = await add(store, makeSession(uniqueSubject('late')))
-    await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
-    const late = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE + 10 * SECOND))
-    t.equal(late.outcome, 'reused')
-    t.equal(late.outcome === 'reused' && late.session.sub, session.sub)
-    t.equal(await store.get(session.sid, base + MINUTE), undefined)
-    t.same(await store.listBySubject(session.sub, base + MINUTE), [])
-  })
+  storeTest(
+    'the previous generation after the grace is reuse and deletes the session',
+    async (t, store) => {
+      const session = await add(store, makeSession(uniqueSubject('late')))
+      await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
+      const late = await store.rotate(session.sid, 0, rotateOptions(base + MINUTE + 10 * SECOND))
+      t.equal(late.outcome, 'reused')
+      t.equal(late.outcome === 'reused' && late.session.sub, session.sub)
+      t.equal(await store.get(session.sid, base + MINUTE), undefined)
+      t.same(await store.listBySubject(session.sub, base + MINUTE), [])
+    },
+  )
 
   storeTest('with no grace the previous generation is reuse at once', async (t, store) => {
     const session = await add(store, makeSession(uniqueSubject('nograce')))
@@ -174,7 +189,10 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     const session = await add(store, makeSession(uniqueSubject('older')))
     await store.rotate(session.sid, 0, rotateOptions(base + MINUTE))
     await store.rotate(session.sid, 1, rotateOptions(base + MINUTE + 1))
-    t.equal((await store.rotate(session.sid, 0, rotateOptions(base + MINUTE + 2))).outcome, 'reused')
+    t.equal(
+      (await store.rotate(session.sid, 0, rotateOptions(base + MINUTE + 2))).outcome,
+      'reused',
+    )
     t.equal(await store.get(session.sid, base + MINUTE), undefined)
   })
 
@@ -217,21 +235,24 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     t.same(await store.listBySubject(session.sub, base), [])
   })
 
-  storeTest('listBySubject returns only that subject’s live sessions, oldest first', async (t, store) => {
-    const sub = uniqueSubject('lister')
-    const first = await add(store, makeSession(sub))
-    const second = await add(store, makeSession(sub))
-    const shortLived = await add(store, makeSession(sub, { refreshExpiresAt: base + MINUTE }))
-    await add(store, makeSession(uniqueSubject('other')))
-    t.same(
-      (await store.listBySubject(sub, base)).map((session) => session.sid),
-      [first.sid, second.sid, shortLived.sid],
-    )
-    t.same(
-      (await store.listBySubject(sub, base + 2 * MINUTE)).map((session) => session.sid),
-      [first.sid, second.sid],
-    )
-  })
+  storeTest(
+    'listBySubject returns only that subject’s live sessions, oldest first',
+    async (t, store) => {
+      const sub = uniqueSubject('lister')
+      const first = await add(store, makeSession(sub))
+      const second = await add(store, makeSession(sub))
+      const shortLived = await add(store, makeSession(sub, { refreshExpiresAt: base + MINUTE }))
+      await add(store, makeSession(uniqueSubject('other')))
+      t.same(
+        (await store.listBySubject(sub, base)).map((session) => session.sid),
+        [first.sid, second.sid, shortLived.sid],
+      )
+      t.same(
+        (await store.listBySubject(sub, base + 2 * MINUTE)).map((session) => session.sid),
+        [first.sid, second.sid],
+      )
+    },
+  )
 
   storeTest('deleteBySubject deletes all but the one kept, and nobody else’s', async (t, store) => {
     const sub = uniqueSubject('bulk')
@@ -241,7 +262,10 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     const stranger = await add(store, makeSession(uniqueSubject('stranger')))
     const deleted = await store.deleteBySubject(sub, keep.sid)
     t.same([...deleted].sort(), [goneA.sid, goneB.sid].sort())
-    t.same((await store.listBySubject(sub, base)).map((session) => session.sid), [keep.sid])
+    t.same(
+      (await store.listBySubject(sub, base)).map((session) => session.sid),
+      [keep.sid],
+    )
     t.ok(await store.get(stranger.sid, base), 'the other subject keeps its session')
     t.same(await store.deleteBySubject(sub), [keep.sid])
     t.same(await store.listBySubject(sub, base), [])
@@ -252,7 +276,11 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     const sessions = []
     for (let index = 0; index < 3; index += 1) sessions.push(await add(store, makeSession(sub), 3))
     const fourth = makeSession(sub)
-    const result = await store.create(fourth, { maxPerSubject: 3, policy: 'evict-oldest', now: base })
+    const result = await store.create(fourth, {
+      maxPerSubject: 3,
+      policy: 'evict-oldest',
+      now: base,
+    })
     t.same(result, { ok: true, evicted: [sessions[0]?.sid] })
     t.equal(await store.get(sessions[0]?.sid ?? '', base), undefined)
     t.same(
@@ -261,19 +289,22 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     )
   })
 
-  storeTest('over the cap, reject refuses the new session and changes nothing', async (t, store) => {
-    const sub = uniqueSubject('rejecting')
-    const first = await add(store, makeSession(sub), 2)
-    const second = await add(store, makeSession(sub), 2)
-    const third = makeSession(sub)
-    const result = await store.create(third, { maxPerSubject: 2, policy: 'reject', now: base })
-    t.same(result, { ok: false, reason: 'session_limit' })
-    t.equal(await store.get(third.sid, base), undefined)
-    t.same(
-      (await store.listBySubject(sub, base)).map((session) => session.sid),
-      [first.sid, second.sid],
-    )
-  })
+  storeTest(
+    'over the cap, reject refuses the new session and changes nothing',
+    async (t, store) => {
+      const sub = uniqueSubject('rejecting')
+      const first = await add(store, makeSession(sub), 2)
+      const second = await add(store, makeSession(sub), 2)
+      const third = makeSession(sub)
+      const result = await store.create(third, { maxPerSubject: 2, policy: 'reject', now: base })
+      t.same(result, { ok: false, reason: 'session_limit' })
+      t.equal(await store.get(third.sid, base), undefined)
+      t.same(
+        (await store.listBySubject(sub, base)).map((session) => session.sid),
+        [first.sid, second.sid],
+      )
+    },
+  )
 
   storeTest('expired sessions do not count toward the cap', async (t, store) => {
     const sub = uniqueSubject('stale')
