@@ -118,9 +118,12 @@ export function verifyAccessToken(
     throw reject('The access token is invalid')
   }
 
-  const { exp, iat, sub, sid, jti, scope } = payload as Record<string, unknown>
+  const { exp, nbf, iat, sub, sid, jti, scope } = payload as Record<string, unknown>
   if (typeof exp !== 'number' || !Number.isFinite(exp))
     throw reject('The access token has no valid exp')
+  // jsonwebtoken lets nbf: -1e400 (-Infinity) through: "never not before" is not a finite time.
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf)))
+    throw reject('The access token has no valid nbf')
   if (typeof iat !== 'number' || !Number.isFinite(iat))
     throw reject('The access token has no valid iat')
   if (iat * 1000 > now + policy.leewayMs) throw reject('The access token was issued in the future')
