@@ -1,0 +1,147 @@
+import { Redis } from 'ioredis'
+import type { Cluster } from 'ioredis'
+import type { RedisStoreError } from './errors.js'
+import { hasBraces } from './keys.js'
+
+export interface RedisSessionStoreOptions {
+  /**
+   * An ioredis client you made (`new Redis(…)`, `new Redis({ sentinels, name })`,
+   * `new Redis.Cluster(…)`): connection, TLS, auth and Cluster settings are yours, and so is its
+   * lifetime — `close()` leaves it open. Give `client` or `url`, not both.
+   */
+  client?: Redis | Cluster
+  /**
+   * A `redis://` or `rediss://` (TLS) URL, e.g. `redis://:password@host:6379/0`. The store makes
+   * its own client, tuned to fail fast (no offline queue, no resend after a reconnect), and
+   * `close()` ends it. Give `client` or `url`, not both.
+   */
+  url?: string
+  /**
+   * Text in front of every key, so several apps can share a database. Must not contain `{` or
+   * `}`, which would take over the Cluster hash tag.
+   * @default 'baton:'
+   */
+  prefix?: string
+  /**
+   * Longest a store call may take, seconds, waiting for a (re)connection included. Past it the
+   * call rejects with `ERR_STORE_TIMEOUT`, which `@baton/express` answers with a 503.
+   * @default 1
+   */
+  commandTimeout?: number
+  /**
+   * How many sid → subject routes to remember in memory, so `get` and `rotate` skip the pointer
+   * lookup (one round trip instead of two). 0 turns the cache off.
+   * @default 10_000
+   */
+  routeCacheSize?: number
+  /**
+   * Told of problems that do not reject a call: a value under the prefix that is not a session
+   * (`ERR_STORE_CORRUPT_DATA`, treated as missing and removed) and connection failures of a
+   * client the store made from `url` (`ERR_STORE_CONNECTION`, once per outage). The errors carry
+   * no session id, subject or value.
+   * @default a `console.warn` of the error's code and message
+   */
+  onError?: (error: RedisStoreError) => void
+}
+
+/** The options after defaults and validation. */
+export interface ResolvedOptions {
+  client: Redis | Cluster
+  /** Whether the store made the client (from `url`) and so closes it. */
+  ownsClient: boolean
+  prefix: string
+  commandTimeoutMs: number
+  routeCacheSize: number
+  onError: (error: RedisStoreError) => void
+}
+
+const KNOWN = new Set(['client', 'url', 'prefix', 'commandTimeout', 'routeCacheSize', 'onError'])
+
+export function resolveOptions(options: RedisSessionStoreOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object with client or url')
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) throw new TypeError(`unknown option: ${name}`)
+  }
+  const {
+    client,
+    url,
+    prefix = 'baton:',
+    commandTimeout = 1,
+    routeCacheSize = 10_000,
+    onError = warn,
+  } = options
+
+  if (typeof prefix !== 'string' || hasBraces(prefix)) {
+    throw new TypeError('prefix must be a string without { or }')
+  }
+  if (typeof commandTimeout !== 'number' || !(commandTimeout > 0) || commandTimeout > 2_147_483) {
+    throw new TypeError('commandTimeout must be a positive number of seconds')
+  }
+  if (!Number.isSafeInteger(routeCacheSize) || routeCacheSize < 0) {
+    throw new TypeError('routeCacheSize must be a nonnegative integer')
+  }
+  if (typeof onError !== 'function') throw new TypeError('onError must be a function')
+  const commandTimeoutMs = Math.ceil(commandTimeout * 1000)
+
+  if ((client === undefined) === (url === undefined)) {
+    throw new TypeError('give exactly one of client or url')
+  }
+  let resolvedClient: Redis | Cluster
+  if (client !== undefined) {
+    if (!isClient(client)) throw new TypeError('client must be an ioredis Redis or Cluster client')
+    if (hasBraces(client.options.keyPrefix ?? '')) {
+      throw new TypeError('client keyPrefix must not contain { or }')
+    }
+    resolvedClient = client
+  } else {
+    if (typeof url !== 'string' || !isRedisUrl(url)) {
+      throw new TypeError('url must be a redis:// or rediss:// URL')
+    }
+    resolvedClient = new Redis(url, {
+      // Fail fast and never late: a command is written only while connected (no offline queue),
+      // rejected when its connection drops (maxRetriesPerRequest 0) and never replayed after a
+      // reconnect, so a call the caller already gave up on cannot rotate or delete anything later.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: commandTimeoutMs,
+      connectTimeout: Math.max(commandTimeoutMs, 1000),
+    })
+  }
+  return {
+    client: resolvedClient,
+    ownsClient: client === undefined,
+    prefix,
+    commandTimeoutMs,
+    routeCacheSize,
+    onError,
+  }
+}
+
+function warn(error: RedisStoreError): void {
+  console.warn(`@baton/redis-store: ${error.code}: ${error.message}`)
+}
+
+/** Duck-typed, so a client from another copy of ioredis works too. */
+function isClient(value: unknown): value is Redis | Cluster {
+  if (typeof value !== 'object' || value === null) return false
+  const client = value as Record<string, unknown>
+  return (
+    typeof client.defineCommand === 'function' &&
+    typeof client.get === 'function' &&
+    typeof client.status === 'string' &&
+    typeof client.options === 'object' &&
+    client.options !== null
+  )
+}
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text)
+    return protocol === 'redis:' || protocol === 'rediss:'
+  } catch {
+    return false
+  }
+}
