@@ -28,7 +28,9 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 export function bearerToken(req: Request, realm: string): string | undefined {
   const header = req.headers.authorization
   if (header === undefined || header === '') return undefined
-  const space = header.indexOf(' ')
+  // The scheme ends at any whitespace: `Bearer<TAB>token` is a malformed Bearer header (RFC 6750
+  // wants 1*SP), not another scheme that optional() would let through as anonymous.
+  const space = header.search(/[ \t]/)
   const scheme = space === -1 ? header : header.slice(0, space)
   if (scheme.toLowerCase() !== 'bearer') return undefined
   const token = space === -1 ? '' : header.slice(space).replace(/^ +/, '')
