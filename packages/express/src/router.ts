@@ -75,7 +75,11 @@ export function createRouter(context: RouterContext): Router {
     '/refresh',
     handle(async (req, res) => {
       const body = readBody(req)
-      // RFC 6749 §6 names the grant; a JSON client may leave it out.
+      // RFC 6749 §6 names the grant; a JSON client may leave it out. A repeated or non-string
+      // grant_type is a malformed request (§5.2 invalid_request), not a grant we lack.
+      if (body.grant_type !== undefined && typeof body.grant_type !== 'string') {
+        throw new InvalidRequestError('grant_type must be a string')
+      }
       if (body.grant_type !== undefined && body.grant_type !== 'refresh_token') {
         return context.rejected(new UnsupportedGrantTypeError())
       }
