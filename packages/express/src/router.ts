@@ -158,7 +158,8 @@ export function createRouter(context: RouterContext): Router {
   )
 
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const authError = error instanceof AuthError ? error : fromBodyParser(error)
+    const authError =
+      error instanceof AuthError ? error : (fromBodyParser(error) ?? fromPathDecoding(error))
     if (authError === undefined || res.headersSent) {
       next(error)
       return
@@ -202,6 +203,16 @@ function checkUser(user: AuthenticatedUser): {
     throw new TypeError('authenticate must resolve to { sub, claims? } or null')
   }
   return { sub: user.sub, claims: user.claims }
+}
+
+/**
+ * Express answers a `:sid` that is not valid percent-encoding with a URIError of status 400, which
+ * the default handler would render as an HTML stack trace outside production: give it our shape.
+ */
+function fromPathDecoding(error: unknown): AuthError | undefined {
+  return error instanceof URIError && (error as { status?: unknown }).status === 400
+    ? new InvalidRequestError('The request path is not valid percent-encoding')
+    : undefined
 }
 
 /** body-parser's errors carry `type` and `status`; give them our shape and a stable code. */
