@@ -1,1 +1,22 @@
-export {}
+export { createAuthFetch } from './create-auth-fetch.js'
+export { TokenSet } from './token-set.js'
+export { memoryStorage, webStorage } from './storage.js'
+export { AuthError } from './errors.js'
+// fileStorage is not here: it imports node: modules, so it has its own entry point,
+// `@baton/fetch/file-storage`, and this one runs unbundled in a browser.
+export type { AuthFetch, AuthFetchWithLogin } from './create-auth-fetch.js'
+export type { AuthFetchOptions } from './options.js'
+export type { RetryOptions } from './retry.js'
+export type { RefreshFunction, RefreshRequest } from './refresh-grant.js'
+export type { LoginFunction, LoginRequest } from './refresher.js'
+export type { SessionEnd, SessionEndReason } from './session.js'
+export type { TokenStorage, WebStorageLike } from './storage.js'
+export type {
+  ParseOptions,
+  TokenResponse,
+  TokenSetInit,
+  TokenSetJSON,
+  TokenSetLike,
+} from './token-set.js'
+export type { AuthErrorCode, ErrorSummary, ResponseSummary } from './errors.js'
+export type { FetchFunction } from './request.js'

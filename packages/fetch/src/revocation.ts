@@ -1,0 +1,46 @@
+/**
+ * RFC 7009 token revocation, which `logout()` uses so the server forgets the session too.
+ * `@baton/express` ends the whole session when any of its tokens is revoked.
+ */
+import { summarizeError, summarizeResponse } from './errors.js'
+import { secretsOf } from './refresh-grant.js'
+import type { FetchFunction } from './request.js'
+import type { TokenSet } from './token-set.js'
+
+export interface RevocationOptions {
+  url: URL
+  params: Readonly<Record<string, string>>
+  fetch: FetchFunction
+}
+
+/**
+ * Revokes the refresh token (else the access token). Resolves in every case: a failure is
+ * returned as an error (free of tokens) for `onError`, because the local logout has happened.
+ */
+export async function revoke(
+  tokens: TokenSet,
+  options: RevocationOptions,
+): Promise<Error | undefined> {
+  const fetchFunction = options.fetch
+  const [token, hint] =
+    tokens.refreshToken === undefined
+      ? [tokens.accessToken, 'access_token']
+      : [tokens.refreshToken, 'refresh_token']
+  try {
+    const response = await fetchFunction(options.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...options.params, token, token_type_hint: hint }).toString(),
+    })
+    await response.body?.cancel()
+    // RFC 7009 §2.2: 200 for every token, even an unknown one.
+    if (response.ok) return undefined
+    return new Error('Revoking the tokens failed', {
+      cause: summarizeResponse(response, options.url.href),
+    })
+  } catch (error) {
+    return new Error('Revoking the tokens failed', {
+      cause: summarizeError(error, secretsOf(tokens)),
+    })
+  }
+}
