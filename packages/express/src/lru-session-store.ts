@@ -160,8 +160,8 @@ export class LruSessionStore implements SessionStore {
   }
 
   #unindex(sub: string, sid: string): void {
-    const sids = this.#bySubject.get(sub)
-    if (sids === undefined) return
+    // Every cached session was indexed by #put, so its subject's set exists.
+    const sids = this.#bySubject.get(sub) as Set<string>
     sids.delete(sid)
     if (sids.size === 0) this.#bySubject.delete(sub)
   }

@@ -140,6 +140,9 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
     throw new TypeError('options must be an object')
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`unknown option ${JSON.stringify(name)}`)
+    // null must not quietly mean "the default": a `store: null` is a bug, not a request for LRU.
+    if ((options as Record<string, unknown>)[name] === null)
+      throw new TypeError(`${name} must not be null`)
   }
   const issuer = text(options.issuer ?? 'baton', 'issuer')
   const audience = text(options.audience ?? 'baton', 'audience')

@@ -13,8 +13,15 @@ t.test('the 11th login under a cap of 10 evicts the oldest session', async (t) =
   const oldest = await app.call('/api/me', logins[0]?.access_token)
   t.equal(oldest.status, 401)
   t.match(await oldest.json(), { code: 'ERR_TOKEN_REVOKED' })
-  t.equal((await app.post('/auth/refresh', { refresh_token: logins[0]?.refresh_token })).status, 400)
-  t.equal((await app.call('/api/me', logins[1]?.access_token)).status, 200, 'the second-oldest lives')
+  t.equal(
+    (await app.post('/auth/refresh', { refresh_token: logins[0]?.refresh_token })).status,
+    400,
+  )
+  t.equal(
+    (await app.call('/api/me', logins[1]?.access_token)).status,
+    200,
+    'the second-oldest lives',
+  )
   t.equal((await app.call('/api/me', eleventh.access_token)).status, 200)
   t.equal((await app.auth.listSessions('alice')).length, 10)
   t.match(
@@ -52,8 +59,8 @@ t.test('a session evicted for capacity fails closed and is reported', async (t) 
 })
 
 t.test('two createAuth instances never share a default store', async (t) => {
-  const one = await startApp(t, { store: undefined })
-  const two = await startApp(t, { store: undefined })
+  const one = await startApp(t)
+  const two = await startApp(t)
   const tokens = await one.login()
   t.equal((await one.call('/api/me', tokens.access_token)).status, 200)
   const other = await two.call('/api/me', tokens.access_token)

@@ -73,17 +73,24 @@ t.test('logout without credentials is a 401 challenge', async (t) => {
   t.match(await response.json(), { code: 'ERR_NO_CREDENTIALS' })
 })
 
-t.test('revoking the refresh token ends the session, and unknown tokens still get 200', async (t) => {
-  const app = await startApp(t)
-  const tokens = await app.login()
-  const revoke = await app.post('/auth/revoke', `token=${encodeURIComponent(tokens.refresh_token)}&token_type_hint=refresh_token`, {
-    'content-type': 'application/x-www-form-urlencoded',
-  })
-  t.equal(revoke.status, 200)
-  t.equal((await app.call('/api/me', tokens.access_token)).status, 401)
-  t.equal((await app.post('/auth/revoke', { token: tokens.refresh_token })).status, 200)
-  t.equal((await app.post('/auth/revoke', { token: 'not-a-token-at-all' })).status, 200)
-})
+t.test(
+  'revoking the refresh token ends the session, and unknown tokens still get 200',
+  async (t) => {
+    const app = await startApp(t)
+    const tokens = await app.login()
+    const revoke = await app.post(
+      '/auth/revoke',
+      `token=${encodeURIComponent(tokens.refresh_token)}&token_type_hint=refresh_token`,
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    )
+    t.equal(revoke.status, 200)
+    t.equal((await app.call('/api/me', tokens.access_token)).status, 401)
+    t.equal((await app.post('/auth/revoke', { token: tokens.refresh_token })).status, 200)
+    t.equal((await app.post('/auth/revoke', { token: 'not-a-token-at-all' })).status, 200)
+  },
+)
 
 t.test('revoking an access token, even an expired one, ends its session', async (t) => {
   const app = await startApp(t)
@@ -161,11 +168,14 @@ t.test('without authenticate there is no /login, but issue() starts sessions', a
   t.equal(info.sub, 'carol')
 })
 
-t.test('an authenticate that resolves to a malformed user is an app error, not a session', async (t) => {
-  const app = await startApp(t, {
-    authenticate: () => ({ sub: 42 }) as unknown as { sub: string },
-  })
-  const response = await app.post('/auth/login', { username: 'alice', password: 'x' })
-  t.equal(response.status, 500)
-  t.same(await app.auth.listSessions('42'), [])
-})
+t.test(
+  'an authenticate that resolves to a malformed user is an app error, not a session',
+  async (t) => {
+    const app = await startApp(t, {
+      authenticate: () => ({ sub: 42 }) as unknown as { sub: string },
+    })
+    const response = await app.post('/auth/login', { username: 'alice', password: 'x' })
+    t.equal(response.status, 500)
+    t.same(await app.auth.listSessions('42'), [])
+  },
+)

@@ -3,28 +3,34 @@ import { startApp, type TestApp, type TokenBody } from './fixtures/app.js'
 
 async function refresh(app: TestApp, refreshToken: string) {
   const response = await app.post('/auth/refresh', { refresh_token: refreshToken })
-  return { status: response.status, body: (await response.json()) as TokenBody & { code?: string; error?: string } }
+  return {
+    status: response.status,
+    body: (await response.json()) as TokenBody & { code?: string; error?: string },
+  }
 }
 
-t.test('the previous refresh token inside the grace returns the current pair without rotating', async (t) => {
-  const app = await startApp(t)
-  const first = await app.login()
-  const second = await refresh(app, first.refresh_token)
-  app.clock.advance(9)
-  const again = await refresh(app, first.refresh_token)
-  t.equal(again.status, 200)
-  t.equal(again.body.refresh_token, second.body.refresh_token, 'the same current refresh token')
-  t.not(again.body.access_token, second.body.access_token, 'with a freshly minted access token')
-  t.equal((await app.call('/api/me', again.body.access_token)).status, 200)
-  t.same(
-    app.events.map((event) => event.type),
-    ['login', 'refresh', 'refresh_replayed'],
-  )
-  // The current token still rotates normally afterwards.
-  const third = await refresh(app, second.body.refresh_token)
-  t.equal(third.status, 200)
-  t.not(third.body.refresh_token, second.body.refresh_token)
-})
+t.test(
+  'the previous refresh token inside the grace returns the current pair without rotating',
+  async (t) => {
+    const app = await startApp(t)
+    const first = await app.login()
+    const second = await refresh(app, first.refresh_token)
+    app.clock.advance(9)
+    const again = await refresh(app, first.refresh_token)
+    t.equal(again.status, 200)
+    t.equal(again.body.refresh_token, second.body.refresh_token, 'the same current refresh token')
+    t.not(again.body.access_token, second.body.access_token, 'with a freshly minted access token')
+    t.equal((await app.call('/api/me', again.body.access_token)).status, 200)
+    t.same(
+      app.events.map((event) => event.type),
+      ['login', 'refresh', 'refresh_replayed'],
+    )
+    // The current token still rotates normally afterwards.
+    const third = await refresh(app, second.body.refresh_token)
+    t.equal(third.status, 200)
+    t.not(third.body.refresh_token, second.body.refresh_token)
+  },
+)
 
 t.test('the previous refresh token after the grace revokes the session', async (t) => {
   const app = await startApp(t)
@@ -37,7 +43,11 @@ t.test('the previous refresh token after the grace revokes the session', async (
   const me = await app.call('/api/me', second.body.access_token)
   t.equal(me.status, 401, 'the live access token of the session dies too')
   t.match(await me.json(), { code: 'ERR_TOKEN_REVOKED' })
-  t.equal((await refresh(app, second.body.refresh_token)).status, 400, 'and the current refresh token')
+  t.equal(
+    (await refresh(app, second.body.refresh_token)).status,
+    400,
+    'and the current refresh token',
+  )
   t.match(
     app.events.find((event) => event.type === 'refresh_reused'),
     { sub: 'alice' },
@@ -92,8 +102,13 @@ t.test('no refresh outlives sessionMaxAge', async (t) => {
 t.test('50 concurrent refreshes with one token: exactly one rotation, one session', async (t) => {
   const app = await startApp(t)
   const first = await app.login()
-  const results = await Promise.all(Array.from({ length: 50 }, () => refresh(app, first.refresh_token)))
-  t.ok(results.every((result) => result.status === 200), 'every caller gets a pair')
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () => refresh(app, first.refresh_token)),
+  )
+  t.ok(
+    results.every((result) => result.status === 200),
+    'every caller gets a pair',
+  )
   const refreshTokens = new Set(results.map((result) => result.body.refresh_token))
   t.equal(refreshTokens.size, 1, 'all of them the same current refresh token')
   t.equal(app.events.filter((event) => event.type === 'refresh').length, 1, 'one rotation')
@@ -110,7 +125,12 @@ t.test('a forged or tampered refresh token is invalid_grant and revokes nothing'
   const tokens = await app.login()
   const [sid, generation, mac] = tokens.refresh_token.split('.') as [string, string, string]
   const flipped = mac.slice(0, -1) + (mac.endsWith('A') ? 'B' : 'A')
-  for (const forged of [`${sid}.${generation}.${flipped}`, `${sid}.1.${mac}`, `${sid}.${generation}`, 'x.y.z']) {
+  for (const forged of [
+    `${sid}.${generation}.${flipped}`,
+    `${sid}.1.${mac}`,
+    `${sid}.${generation}`,
+    'x.y.z',
+  ]) {
     const result = await refresh(app, forged)
     t.equal(result.status, 400)
     t.match(result.body, { error: 'invalid_grant', code: 'ERR_REFRESH_INVALID' })

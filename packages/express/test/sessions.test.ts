@@ -2,7 +2,13 @@ import t from 'tap'
 import { startApp } from './fixtures/app.js'
 
 interface SessionsBody {
-  sessions: { sid: string; createdAt: number; lastUsedAt: number; userAgent: string | null; current: boolean }[]
+  sessions: {
+    sid: string
+    createdAt: number
+    lastUsedAt: number
+    userAgent: string | null
+    current: boolean
+  }[]
 }
 
 t.test('GET /sessions lists the caller’s sessions and marks the current one', async (t) => {
@@ -32,7 +38,9 @@ t.test('lastUsedAt follows use, to the minute', async (t) => {
   const tokens = await app.login()
   app.clock.advance(120)
   await app.call('/api/me', tokens.access_token)
-  const { sessions } = (await (await app.call('/auth/sessions', tokens.access_token)).json()) as SessionsBody
+  const { sessions } = (await (
+    await app.call('/auth/sessions', tokens.access_token)
+  ).json()) as SessionsBody
   t.equal(sessions[0]?.lastUsedAt, Math.floor(Date.UTC(2026, 0, 1) / 1000) + 120)
 })
 
@@ -40,9 +48,13 @@ t.test('DELETE /sessions/:sid revokes one of the caller’s sessions', async (t)
   const app = await startApp(t)
   const phone = await app.login('alice', 'Phone/1.0')
   const laptop = await app.login('alice', 'Laptop/2.0')
-  const { sessions } = (await (await app.call('/auth/sessions', laptop.access_token)).json()) as SessionsBody
+  const { sessions } = (await (
+    await app.call('/auth/sessions', laptop.access_token)
+  ).json()) as SessionsBody
   const phoneSid = sessions.find((session) => !session.current)?.sid as string
-  const response = await app.call(`/auth/sessions/${phoneSid}`, laptop.access_token, { method: 'DELETE' })
+  const response = await app.call(`/auth/sessions/${phoneSid}`, laptop.access_token, {
+    method: 'DELETE',
+  })
   t.equal(response.status, 200)
   t.same(await response.json(), { revoked: 1 })
   t.match(app.events.at(-1), { type: 'revoked', sub: 'alice', sid: phoneSid })
@@ -55,7 +67,9 @@ t.test('another user’s or an unknown sid is 404 and revokes nothing', async (t
   const alice = await app.login('alice')
   const bob = await app.login('bob')
   const bobSid = (await app.auth.verify(bob.access_token)).sid
-  const foreign = await app.call(`/auth/sessions/${bobSid}`, alice.access_token, { method: 'DELETE' })
+  const foreign = await app.call(`/auth/sessions/${bobSid}`, alice.access_token, {
+    method: 'DELETE',
+  })
   t.equal(foreign.status, 404)
   t.match(await foreign.json(), { error: 'not_found', code: 'ERR_SESSION_NOT_FOUND' })
   t.equal((await app.call('/api/me', bob.access_token)).status, 200)
