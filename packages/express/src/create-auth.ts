@@ -6,12 +6,7 @@ import {
   SessionLimitError,
   StoreUnavailableError,
 } from './errors.js'
-import {
-  resolveOptions,
-  type AuthEvent,
-  type AuthOptions,
-  type ResolvedOptions,
-} from './options.js'
+import { resolveOptions, type AuthEvent, type AuthOptions } from './options.js'
 import { createRouter } from './router.js'
 import type { Awaitable, Session } from './session-store.js'
 import {
@@ -269,7 +264,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
   }
 
   /** The session any of our tokens names (signature checked; expiry of an access token ignored). */
-  const sessionOf = async (token: string): Promise<{ sid: string; sub?: string } | undefined> => {
+  const sessionOf = (token: string): { sid: string; sub?: string } | undefined => {
     const refreshToken = parseRefreshToken(keyring, token)
     if (refreshToken !== undefined) return { sid: refreshToken.sid }
     try {
@@ -293,7 +288,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
   }
 
   const revoke = async (token: string): Promise<boolean> => {
-    const target = await sessionOf(token)
+    const target = sessionOf(token)
     return target === undefined ? false : endSession(target.sid, target.sub, 'revoked')
   }
 

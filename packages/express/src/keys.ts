@@ -81,7 +81,7 @@ export function resolveKeys(keys: KeysOption | undefined, algorithm: Algorithm):
     return { ...ring([makeKey(fingerprint(bytes), algorithm, bytes)]), ephemeral: false }
   }
   if ('passphrase' in keys) {
-    const bytes = derivePassphrase(keys as PassphraseKeyOptions, algorithm)
+    const bytes = derivePassphrase(keys, algorithm)
     return { ...ring([makeKey(fingerprint(bytes), algorithm, bytes)]), ephemeral: false }
   }
   throw new TypeError(

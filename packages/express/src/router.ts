@@ -4,6 +4,7 @@ import {
   AuthError,
   InvalidCredentialsError,
   InvalidRequestError,
+  NoCredentialsError,
   SessionNotFoundError,
   UnsupportedGrantTypeError,
 } from './errors.js'
@@ -43,7 +44,7 @@ type Handler = (req: Request, res: Response) => Promise<unknown>
 export function createRouter(context: RouterContext): Router {
   const { config } = context
   const router = express.Router()
-  const requireAuth = required(context.verify, config.realm)
+  const requireAuth = required((token) => context.verify(token), config.realm)
 
   router.use((_req, res, next) => {
     // RFC 6749 §5.1: responses that carry tokens must not be cached; none of ours should be.
@@ -92,15 +93,9 @@ export function createRouter(context: RouterContext): Router {
     '/logout',
     handle(async (req, res) => {
       const token = bearerToken(req, config.realm)
-      if (token === undefined) {
-        // Same answer as the verifier gives a request without credentials.
-        await new Promise<void>((resolve, reject) => {
-          requireAuth(req, res, (error?: unknown) =>
-            error === undefined ? resolve() : reject(error),
-          )
-        })
-      }
-      res.json(await context.logout(token as string))
+      // Same answer as the verifier gives a request without credentials.
+      if (token === undefined) throw new NoCredentialsError(config.realm)
+      res.json(await context.logout(token))
     }),
   )
 

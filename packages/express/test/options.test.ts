@@ -34,7 +34,7 @@ t.test('every bad option fails at construction, naming the option', async (t) =>
   ]
   for (const [name, options] of cases) {
     t.throws(
-      () => createAuth({ keys: { secret }, ...options } as AuthOptions),
+      () => createAuth({ keys: { secret }, ...options }),
       { name: 'TypeError', message: new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) },
       `${name}: ${JSON.stringify(options)}`,
     )

@@ -220,7 +220,7 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     const session = await add(t, store, makeSession(uniqueSubject('stampede')))
     const now = base + MINUTE
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => store.rotate(session.sid, 0, rotateOptions(now))),
+      Array.from({ length: 50 }, async () => store.rotate(session.sid, 0, rotateOptions(now))),
     )
     const outcomes = results.map((result) => result.outcome)
     t.equal(outcomes.filter((outcome) => outcome === 'rotated').length, 1)
@@ -329,7 +329,7 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
   storeTest('20 concurrent logins under a cap of 5 leave exactly 5 sessions', async (t, store) => {
     const sub = uniqueSubject('crowd')
     const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
+      Array.from({ length: 20 }, async () =>
         store.create(makeSession(sub), { maxPerSubject: 5, policy: 'evict-oldest', now: base }),
       ),
     )
@@ -340,7 +340,7 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
   storeTest('20 concurrent logins under a rejecting cap of 5 admit exactly 5', async (t, store) => {
     const sub = uniqueSubject('queue')
     const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
+      Array.from({ length: 20 }, async () =>
         store.create(makeSession(sub), { maxPerSubject: 5, policy: 'reject', now: base }),
       ),
     )
