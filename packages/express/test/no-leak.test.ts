@@ -383,7 +383,7 @@ t.test('errors thrown by the programmatic API carry no secret', async (t) => {
   ]
   for (const [description, call] of cases) {
     t.test(`${description} throws no secret`, async (t) => {
-      const error = await rejectionOf(call as () => Promise<unknown>)
+      const error = await rejectionOf(call)
       t.type(error, Error)
       assertClean(t, errorText(error), secrets, 'the error')
     })
