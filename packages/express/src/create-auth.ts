@@ -91,6 +91,9 @@ const TOUCH_INTERVAL_MS = 60_000
 const MAX_SUBJECT_LENGTH = 256
 const MAX_USER_AGENT_LENGTH = 256
 const MAX_CLAIMS_BYTES = 4096
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-delimited.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+const SCOPE_STRING = /^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/
 
 export function createAuth(options: AuthOptions = {}): Auth {
   const config = resolveOptions(options)
@@ -413,8 +416,16 @@ function checkClaims(claims: unknown): Record<string, unknown> {
     if (REGISTERED_CLAIMS.has(name))
       throw new TypeError(`claims must not set the registered claim ${name}`)
   }
-  if (Array.isArray(copy.scope)) copy.scope = copy.scope.join(' ')
-  if (copy.scope !== undefined && typeof copy.scope !== 'string') {
+  if (
+    Array.isArray(copy.scope) &&
+    copy.scope.every((item) => typeof item === 'string' && SCOPE_TOKEN.test(item))
+  ) {
+    copy.scope = copy.scope.join(' ')
+  }
+  if (
+    copy.scope !== undefined &&
+    (typeof copy.scope !== 'string' || !SCOPE_STRING.test(copy.scope))
+  ) {
     throw new TypeError('claims.scope must be a space-delimited string or an array of strings')
   }
   const json = JSON.stringify(copy)

@@ -164,9 +164,10 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
     )
   }
 
-  const accessTtl = seconds(options.accessTtl ?? 900, 'accessTtl', 1)
-  const refreshTtl = seconds(options.refreshTtl ?? 86_400, 'refreshTtl', 1)
-  const sessionMaxAge = seconds(options.sessionMaxAge ?? 30 * 86_400, 'sessionMaxAge', 1)
+  // Whole seconds: they become the integer `exp` of JWTs and `expires_in` of token responses.
+  const accessTtl = integer(options.accessTtl ?? 900, 'accessTtl', 1)
+  const refreshTtl = integer(options.refreshTtl ?? 86_400, 'refreshTtl', 1)
+  const sessionMaxAge = integer(options.sessionMaxAge ?? 30 * 86_400, 'sessionMaxAge', 1)
   if (accessTtl > refreshTtl) {
     throw new TypeError(
       'accessTtl must not be longer than refreshTtl (an access token would outlive its session)',

@@ -8,6 +8,7 @@ t.test('every bad option fails at construction, naming the option', async (t) =>
     ['accessTtl', { accessTtl: -1 }],
     ['accessTtl', { accessTtl: Number.NaN }],
     ['accessTtl', { accessTtl: '900' }],
+    ['accessTtl', { accessTtl: 1.5 }],
     ['refreshTtl', { refreshTtl: 0 }],
     ['sessionMaxAge', { sessionMaxAge: Infinity }],
     ['accessTtl must not be longer than refreshTtl', { accessTtl: 100, refreshTtl: 50 }],
@@ -86,6 +87,12 @@ t.test('issue refuses a bad subject or claims that would override registered cla
     message: /claims/,
   })
   await t.rejects(auth.issue('alice', { scope: 7 }), { message: /claims.scope/ })
+  await t.rejects(auth.issue('alice', { scope: ['read', 'two words'] }), {
+    message: /claims.scope/,
+  })
+  await t.rejects(auth.issue('alice', { scope: ['read', 5] }), { message: /claims.scope/ })
+  await t.rejects(auth.issue('alice', { scope: 'a"b' }), { message: /claims.scope/ })
+  await t.rejects(auth.issue('alice', { scope: 'double  space' }), { message: /claims.scope/ })
   await t.rejects(auth.issue('alice', { blob: 'x'.repeat(5000) }), { message: /4096 bytes/ })
   t.same(await auth.listSessions('alice'), [], 'no session was started')
 })
