@@ -119,10 +119,14 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       }
     }
     const tokens = session.tokens
-    if (tokens === null || expiresAt(tokens) - config.refreshBefore > now()) return tokens
-    // Expiring soon. A renewal that cannot refresh would end the session: not while the
-    // access token still works.
-    if (!canRefresh(tokens) && expiresAt(tokens) > now()) return tokens
+    if (tokens === null) return null
+    // Tokens a 401 refused (their renewal failed) are renewed before sending, not sent again.
+    if (tokens !== refused) {
+      if (expiresAt(tokens) - config.refreshBefore > now()) return tokens
+      // Expiring soon. A renewal that cannot refresh would end the session: not while the
+      // access token still works.
+      if (!canRefresh(tokens) && expiresAt(tokens) > now()) return tokens
+    }
     try {
       return await abortable(refresher.renew(tokens, refresher.epoch), signal)
     } catch (error) {
@@ -167,6 +171,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     ) {
       return baseFetch(input, init)
     }
+    // As fetch does: an aborted call rejects before anything happens (not even a refresh).
+    request.signal?.throwIfAborted()
     const replay = request.replayableBody && retry.methods.has(request.method)
     const budget = { transient: replay }
 
