@@ -201,15 +201,17 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     throw new AuthError(
       'AUTH_REFRESH_FAILED',
       'The request was refused again with renewed tokens',
-      { cause: summarizeResponse(response, request.url.href) },
+      {
+        cause: summarizeResponse(response, request.url.href, undefined, [
+          sentWith?.accessToken,
+          fresh.accessToken,
+        ]),
+      },
     )
   }
 
-  const api: AuthFetch = {
+  const api = {
     fetch: authFetch,
-    get tokens() {
-      return session.tokens
-    },
     refresh: async () => {
       assertUsable()
       if (ready) await ready
@@ -240,13 +242,15 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       refresher.abort(new DOMException('The auth fetch was disposed', 'AbortError'))
     },
   }
-  if (config.login === undefined) return api
+  // Not enumerable, so that JSON.stringify(api) or a logger walking the object shows no token.
+  Object.defineProperty(api, 'tokens', { get: () => session.tokens })
+  if (config.login === undefined) return api as AuthFetch
   const login = async (): Promise<TokenSet> => {
     assertUsable()
     if (ready) await ready
     return refresher.login()
   }
-  return Object.assign(api, { login })
+  return Object.assign(api as AuthFetch, { login })
 }
 
 /** A response nobody will read: cancel its body so the connection is released at once. */

@@ -59,20 +59,27 @@ export function isAuthError<Code extends AuthErrorCode>(
 /** `error` and `code` are short ASCII identifiers; anything else is not copied. */
 const IDENTIFIER = /^[\w.:-]{1,100}$/
 
-/** `url` stands in for `response.url`, which is empty on a `Response` not made by fetch. */
+/**
+ * `url` stands in for `response.url`, which is empty on a `Response` not made by fetch. The
+ * server's own words (`statusText`, the body's `error` and `code`) are kept only when free of
+ * `secrets`: a careless server may echo the token it was sent.
+ */
 export function summarizeResponse(
   response: Response,
   url: string,
   body?: unknown,
+  secrets: readonly (string | undefined)[] = [],
 ): ResponseSummary {
+  const safe = (text: string): boolean => !secrets.some((secret) => secret && text.includes(secret))
   const summary: { -readonly [K in keyof ResponseSummary]: ResponseSummary[K] } = {
     status: response.status,
-    statusText: response.statusText,
+    statusText: safe(response.statusText) ? response.statusText : '[redacted]',
     url: response.url || url,
   }
   if (isRecord(body)) {
-    if (typeof body.error === 'string' && IDENTIFIER.test(body.error)) summary.error = body.error
-    if (typeof body.code === 'string' && IDENTIFIER.test(body.code)) summary.code = body.code
+    const { error, code } = body
+    if (typeof error === 'string' && IDENTIFIER.test(error) && safe(error)) summary.error = error
+    if (typeof code === 'string' && IDENTIFIER.test(code) && safe(code)) summary.code = code
   }
   return Object.freeze(summary)
 }

@@ -13,14 +13,24 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TokenStorage } from './storage.js'
+import type { TokenSet } from './token-set.js'
 
 /** Owner read and write only: the file holds a refresh token. */
 const FILE_MODE = 0o600
 /** A directory we create ourselves is private too. */
 const DIRECTORY_MODE = 0o700
 
+/** A `TokenStorage` whose `load` is synchronous and whose writes return promises. */
+export interface FileStorage extends TokenStorage {
+  /** The file's JSON text, or `null` when there is no file. */
+  load(): string | null
+  /** Resolves once the new file is in place (renamed over the old one). */
+  save(tokens: TokenSet): Promise<void>
+  clear(): Promise<void>
+}
+
 /** Keeps the tokens in the JSON file at `path` (a path or a `file:` URL). */
-export function fileStorage(path: string | URL): TokenStorage {
+export function fileStorage(path: string | URL): FileStorage {
   const file = path instanceof URL ? fileURLToPath(path) : path
   if (typeof file !== 'string' || file === '') {
     throw new TypeError('fileStorage: path must be a non-empty string or a file: URL')

@@ -12,7 +12,6 @@
  */
 import {
   isAuthError,
-  isRecord,
   statusOf,
   summarizeError,
   summarizeResponse,
@@ -68,7 +67,7 @@ export function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
       return { outcome: 'unavailable', cause: summarizeError(error, secretsOf(tokens)) }
     }
     const body = await readJson(response)
-    const cause = summarizeResponse(response, url.href, body)
+    const cause = summarizeResponse(response, url.href, body, secretsOf(tokens))
     if (response.ok) return parseTokens(body, tokens, now, cause)
     const refused =
       response.status === 401 || (response.status === 400 && cause.error === 'invalid_grant')
@@ -131,9 +130,7 @@ function parseTokens(
 /** The body as JSON, or `undefined` when it is not JSON (or cannot be read at all). */
 async function readJson(response: Response): Promise<unknown> {
   try {
-    const text = await response.text()
-    const value: unknown = JSON.parse(text)
-    return isRecord(value) ? value : undefined
+    return JSON.parse(await response.text()) as unknown
   } catch {
     return undefined
   }

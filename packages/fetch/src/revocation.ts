@@ -36,7 +36,7 @@ export async function revoke(
     // RFC 7009 §2.2: 200 for every token, even an unknown one.
     if (response.ok) return undefined
     return new Error('Revoking the tokens failed', {
-      cause: summarizeResponse(response, options.url.href),
+      cause: summarizeResponse(response, options.url.href, undefined, secretsOf(tokens)),
     })
   } catch (error) {
     return new Error('Revoking the tokens failed', {

@@ -111,7 +111,9 @@ t.test(
       fetch: server.fetch,
       tokens: server.initial(),
       now: server.clock,
-      sleep: async () => t.fail('no retry after an abort'),
+      sleep: async () => {
+        t.fail('no retry after an abort')
+      },
     })
     const controller = new AbortController()
     const pending = api.fetch(API, { signal: controller.signal }).catch((error: unknown) => error)

@@ -253,3 +253,34 @@ t.test('webStorage round trip through createAuthFetch', async (t) => {
   await api.logout()
   t.equal(map.has('baton'), false)
 })
+
+t.test('refresh(), login() and logout() wait for an asynchronous storage too', async (t) => {
+  const server = tokenServer()
+  const make = () => {
+    const loaded = gate<unknown>()
+    const api = createAuthFetch({
+      origins: [ORIGIN],
+      refreshUrl: REFRESH_URL,
+      fetch: server.fetch,
+      now: server.clock,
+      storage: { ...memoryStorage(), load: () => loaded.promise },
+      login: () => ({ accessToken: 'L' }),
+    })
+    return { api, loaded }
+  }
+  const refreshing = make()
+  const refreshed = refreshing.api.refresh()
+  refreshing.loaded.open(server.initial())
+  t.equal((await refreshed).accessToken, 'A2', 'refreshed the loaded tokens')
+
+  const loggingIn = make()
+  const login = loggingIn.api.login()
+  loggingIn.loaded.open(null)
+  t.equal((await login).accessToken, 'L')
+
+  const loggingOut = make()
+  const logout = loggingOut.api.logout()
+  loggingOut.loaded.open(server.initial())
+  await logout
+  t.equal(loggingOut.api.tokens, null, 'the loaded tokens were the ones logged out')
+})

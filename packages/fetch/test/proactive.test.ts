@@ -143,3 +143,10 @@ t.test('an expired refresh token is not sent: the session ends, or login runs', 
   t.equal(logins, 1)
   t.equal(withLogin.server.refreshCalls().length, 0)
 })
+
+t.test('a refresh token without a known expiry is refreshable', async (t) => {
+  const { server, api } = client((server) => server.initial({ refreshExpiresAt: undefined }))
+  server.clock.advance(900 - 5)
+  t.equal((await api.fetch(API)).status, 200)
+  t.equal(server.refreshCalls().length, 1)
+})

@@ -362,3 +362,28 @@ t.test(
     )
   },
 )
+
+t.test('without a session, a failing login rejects every waiter once', async (t) => {
+  const server = tokenServer()
+  let logins = 0
+  const ends: SessionEnd[] = []
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    refreshUrl: REFRESH_URL,
+    fetch: server.fetch,
+    now: server.clock,
+    onSessionEnd: (end) => ends.push(end),
+    login: async () => {
+      logins++
+      throw new Error('no terminal to ask for a password')
+    },
+  })
+  const errors = await Promise.all([api.fetch(API), api.fetch(API)].map(rejection))
+  t.equal(errors[0]?.code, 'AUTH_SESSION_EXPIRED')
+  t.equal(errors[1], errors[0])
+  t.equal(logins, 1)
+  t.same(
+    ends.map((end) => end.reason),
+    ['login_failed'],
+  )
+})
