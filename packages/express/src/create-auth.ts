@@ -20,6 +20,7 @@ import {
   type AuthInfo,
 } from './tokens.js'
 import { errorHandler, optional, required, type RequiredOptions } from './verify.js'
+import { VerifiedTokenCache } from './verify-cache.js'
 
 /** An RFC 6749 §5.1 token response, as `/login`, `/refresh` and `issue()` answer. */
 export interface TokenResponse {
@@ -173,9 +174,16 @@ export function createAuth(options: AuthOptions = {}): Auth {
     throw error
   }
 
+  const verified = new VerifiedTokenCache(config.verifyCacheSize, config.leewayMs)
+
   const verify = async (token: string): Promise<AuthInfo> => {
     const at = now()
-    const info = verifyAccessToken(token, policy, at)
+    let info = verified.get(token, at)
+    if (info === undefined) {
+      info = verifyAccessToken(token, policy, at)
+      verified.set(token, info)
+    }
+    // Never cached: the session decides on every request, so logout and revocation are immediate.
     const session = await call(() => store.get(info.sid, at))
     if (session === undefined || session.sub !== info.sub) {
       throw new InvalidTokenError(
@@ -349,7 +357,8 @@ export function createAuth(options: AuthOptions = {}): Auth {
     }))
   }
 
-  const revokeSession = (sid: string): Promise<boolean> => endSession(sid, undefined, 'revoked')
+  const revokeSession = (sid: string, ownerSub?: string): Promise<boolean> =>
+    endSession(sid, ownerSub, 'revoked')
 
   const revokeAllSessions = async (sub: string, exceptSid?: string): Promise<number> => {
     const sids = await call(() => store.deleteBySubject(sub, exceptSid))

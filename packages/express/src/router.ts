@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { IntrospectionResponse, SessionInfo, TokenResponse } from './create-auth.js'
 import {
   AuthError,
+  type AuthErrorCode,
   InvalidCredentialsError,
   InvalidRequestError,
   NoCredentialsError,
@@ -26,7 +27,7 @@ export interface RouterContext {
   revoke(token: string): Promise<boolean>
   introspect(token: string): Promise<IntrospectionResponse>
   listSessions(sub: string, currentSid?: string): Promise<SessionInfo[]>
-  revokeSession(sid: string): Promise<boolean>
+  revokeSession(sid: string, ownerSub?: string): Promise<boolean>
   revokeAllSessions(sub: string, exceptSid?: string): Promise<number>
   verify(token: string): Promise<AuthInfo>
   rejected(error: unknown): never
@@ -136,10 +137,10 @@ export function createRouter(context: RouterContext): Router {
     requireAuth,
     handle(async (req, res) => {
       const { sub } = (req as AuthenticatedRequest).auth
-      const target = req.params.sid as string
-      const owned = (await context.listSessions(sub)).some((session) => session.sid === target)
-      if (!owned) throw new SessionNotFoundError()
-      res.json({ revoked: (await context.revokeSession(target)) ? 1 : 0 })
+      // Only the caller's own sessions: another user's sid is as unknown as a made-up one.
+      const revoked = await context.revokeSession(req.params.sid as string, sub)
+      if (!revoked) throw new SessionNotFoundError()
+      res.json({ revoked: 1 })
     }),
   )
 
@@ -210,31 +211,35 @@ function fromPathDecoding(error: unknown): AuthError | undefined {
     : undefined
 }
 
-/** body-parser's errors carry `type` and `status`; give them our shape and a stable code. */
+/**
+ * body-parser's client-side failures, by their `type`, in our shape with a stable code. Other
+ * types (a stream the app already consumed, say) are server bugs: they go on to the app as 500s.
+ */
+const BODY_PARSER_ERRORS = new Map<string, readonly [number, AuthErrorCode, string]>([
+  ['entity.parse.failed', [400, 'ERR_INVALID_REQUEST', 'The request body could not be parsed']],
+  ['entity.verify.failed', [400, 'ERR_INVALID_REQUEST', 'The request body could not be parsed']],
+  ['request.aborted', [400, 'ERR_INVALID_REQUEST', 'The request body was cut short']],
+  [
+    'request.size.invalid',
+    [400, 'ERR_INVALID_REQUEST', 'The request body does not match its length'],
+  ],
+  ['entity.too.large', [413, 'ERR_BODY_TOO_LARGE', 'The request body is too large']],
+  ['parameters.too.many', [413, 'ERR_BODY_TOO_LARGE', 'The request body is too large']],
+  [
+    'charset.unsupported',
+    [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported'],
+  ],
+  [
+    'encoding.unsupported',
+    [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported'],
+  ],
+])
+
 function fromBodyParser(error: unknown): AuthError | undefined {
   if (typeof error !== 'object' || error === null) return undefined
-  const { type, status } = error as { type?: unknown; status?: unknown }
-  if (typeof type !== 'string' || typeof status !== 'number') return undefined
-  switch (type) {
-    case 'entity.too.large':
-    case 'parameters.too.many':
-      return new AuthError(
-        413,
-        'invalid_request',
-        'ERR_BODY_TOO_LARGE',
-        'The request body is too large',
-      )
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new AuthError(
-        415,
-        'invalid_request',
-        'ERR_UNSUPPORTED_MEDIA_TYPE',
-        'The request body encoding is not supported',
-      )
-    default:
-      return status >= 400 && status < 500
-        ? new InvalidRequestError('The request body could not be parsed')
-        : undefined
-  }
+  const { type } = error as { type?: unknown }
+  const known = typeof type === 'string' ? BODY_PARSER_ERRORS.get(type) : undefined
+  if (known === undefined) return undefined
+  const [status, code, description] = known
+  return new AuthError(status, 'invalid_request', code, description)
 }

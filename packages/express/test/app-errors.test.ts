@@ -1,0 +1,77 @@
+import t from 'tap'
+import { createAuth, LruSessionStore, type SessionStore } from '../src/index.js'
+import { SECRET, startApp } from './fixtures/app.js'
+
+t.test(
+  'an authenticate that throws goes to the app’s error handler, and the server serves on',
+  async (t) => {
+    const app = await startApp(t, {
+      authenticate: () => {
+        // A non-Error throw, as some libraries do: it must still reach the app, not crash us.
+        throw 'database is down' // eslint-disable-line @typescript-eslint/only-throw-error
+      },
+    })
+    const response = await app.post('/auth/login', {
+      username: 'alice',
+      password: 'alice-password',
+    })
+    t.equal(response.status, 500)
+    t.equal((await app.post('/auth/refresh', { refresh_token: 'x' })).status, 400, 'still serving')
+  },
+)
+
+t.test('required() refuses scopes that are not RFC 6749 scope tokens', async (t) => {
+  const auth = createAuth({ keys: { secret: SECRET } })
+  t.throws(() => auth.required({ scope: 'a"b' }), { name: 'TypeError', message: /^scope / })
+  t.throws(() => auth.required({ scope: [5 as unknown as string] }), { message: /^scope / })
+  t.type(auth.required({ scope: 'read write' }), 'function')
+})
+
+t.test('issue refuses a subject or claims of the wrong type', async (t) => {
+  const auth = createAuth({ keys: { secret: SECRET } })
+  await t.rejects(auth.issue(42 as unknown as string), { name: 'TypeError', message: /^sub / })
+  await t.rejects(auth.issue('alice', null as unknown as Record<string, unknown>), {
+    message: /^claims /,
+  })
+})
+
+t.test('a store that rejects with a non-Error is still a 503 with a harmless cause', async (t) => {
+  const inner = new LruSessionStore()
+  let broken = false
+  const store: SessionStore = {
+    get: (sid, now) => (broken ? Promise.reject('socket closed') : inner.get(sid, now)), // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors
+    create: (session, options) => inner.create(session, options),
+    rotate: (sid, generation, options) => inner.rotate(sid, generation, options),
+    touch: (sid, now) => inner.touch(sid, now),
+    delete: (sid) => inner.delete(sid),
+    listBySubject: (sub, now) => inner.listBySubject(sub, now),
+    deleteBySubject: (sub, except) => inner.deleteBySubject(sub, except),
+  }
+  const auth = createAuth({ keys: { secret: SECRET }, store })
+  const tokens = await auth.issue('alice')
+  broken = true
+  const error = await auth.verify(tokens.access_token).catch((caught: unknown) => caught)
+  t.match(error, { code: 'ERR_STORE_UNAVAILABLE', cause: { name: 'string' } })
+})
+
+t.test('a store error keeps its name and code as the cause, not its message', async (t) => {
+  const inner = new LruSessionStore()
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'get') {
+        return () =>
+          Promise.reject(
+            Object.assign(new Error('ECONNRESET reading baton:s:abc'), { code: 'ECONNRESET' }),
+          )
+      }
+      const value = Reflect.get(target, property, receiver) as unknown
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(target)
+        : value
+    },
+  })
+  const auth = createAuth({ keys: { secret: SECRET }, store })
+  const tokens = await auth.issue('alice')
+  const error = await auth.verify(tokens.access_token).catch((caught: unknown) => caught)
+  t.same((error as Error).cause, { name: 'Error', code: 'ECONNRESET' })
+})
