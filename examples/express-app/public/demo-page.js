@@ -1,0 +1,343 @@
+// The browser half of the demo: @baton/fetch as a page would use it, plus the bookkeeping that
+// makes its work visible (every HTTP exchange in the activity log, refreshes counted on both
+// sides). No framework, no bundler: the import map in the HTML resolves '@baton/fetch'.
+/* global location, sessionStorage -- browser globals the repository's ESLint setup does not list */
+import { createAuthFetch, webStorage } from '@baton/fetch'
+
+/** @type {{ accessTtl: number, refreshTtl: number, demoTools: boolean, store: string }} */
+const config = JSON.parse(document.getElementById('config').textContent)
+const $ = (id) => document.getElementById(id)
+
+// Refresh a little before expiry (30 s by default), but never for most of a short-lived token.
+const refreshBefore = Math.min(30, Math.floor(config.accessTtl / 4))
+
+// ---- Every exchange the client makes, the refresh included, goes through this fetch ---------
+
+/** While the stampede runs, exchanges are tallied instead of logged one by one. */
+let tally = null
+
+/** @type {typeof fetch} */
+async function observedFetch(input, init) {
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+  const url = new URL(input instanceof Request ? input.url : String(input), location.href)
+  let response
+  try {
+    response = await fetch(input, init)
+  } catch (error) {
+    log(`${method} ${url.pathname} failed: ${error.message}`, 'bad')
+    throw error
+  }
+  const key = `${method} ${url.pathname} → ${response.status}`
+  if (tally) tally.set(key, (tally.get(key) ?? 0) + 1)
+  else log(key, response.ok ? 'ok' : 'bad')
+  return response
+}
+
+// ---- The client ----------------------------------------------------------------------------
+
+let clientRefreshes = 0
+/** Milliseconds to add to a server time to get ours: the demo clock's offset, negated. */
+let serverOffset = 0
+/** Credentials the login form handed over; the `login` callback uses them once. */
+let pendingCredentials = null
+/** Set by the `login` callback so `onTokens` can tell a login from a refresh. */
+let loggingIn = false
+let signedInAs = null
+
+const api = createAuthFetch({
+  origins: [location.origin],
+  refreshUrl: '/auth/refresh',
+  revocationUrl: '/auth/revoke',
+  // Survives a reload of this tab; any script on the page could read it, hence the page's CSP.
+  storage: webStorage(sessionStorage, 'baton-demo'),
+  refreshBefore,
+  fetch: observedFetch,
+  // Runs when the user submits the form (api.login()), and when a request finds no session:
+  // then there are no credentials to use, and the request gets the session's end.
+  login: async ({ signal }) => {
+    const credentials = pendingCredentials
+    pendingCredentials = null
+    if (credentials === null) throw Object.assign(new Error('Not signed in'), { status: 401 })
+    const response = await observedFetch('/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(credentials),
+      signal,
+    })
+    if (!response.ok) {
+      const message = response.status === 401 ? 'Wrong username or password' : 'Login failed'
+      throw Object.assign(new Error(message), { status: response.status })
+    }
+    loggingIn = true
+    signedInAs = credentials.username
+    return response.json()
+  },
+  onTokens: (tokens) => {
+    if (tokens === null) return
+    if (loggingIn) {
+      loggingIn = false
+      log(`Logged in: access token for ${duration(tokens.expiresAt)}`, 'ok')
+    } else {
+      clientRefreshes += 1
+      $('client-refreshes').textContent = String(clientRefreshes)
+      log(
+        `Refresh #${clientRefreshes}: new access token for ${duration(tokens.expiresAt)}`,
+        'refresh',
+      )
+    }
+    render()
+  },
+  onSessionEnd: ({ reason }) => {
+    signedInAs = null
+    if (reason === 'expired') log('The session has expired: log in again', 'bad')
+    render()
+  },
+})
+
+// ---- Actions -------------------------------------------------------------------------------
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  $('login-error').hidden = true
+  pendingCredentials = { username: $('username').value, password: $('password').value }
+  try {
+    await api.login()
+    await callMe()
+  } catch (error) {
+    $('login-error').textContent = error.cause?.message ?? error.message
+    $('login-error').hidden = false
+  }
+  render()
+})
+
+let calling = false
+async function callMe() {
+  if (calling) return
+  calling = true
+  try {
+    const response = await api.fetch('/api/me')
+    const body = await response.json().catch(() => ({}))
+    if (response.ok) {
+      signedInAs = body.sub
+      const { sub, sid, claims } = body
+      const expiresIn = duration(claims.exp * 1000 + serverOffset)
+      const shown = { sub, sid, name: claims.name, exp: `${claims.exp} (in ${expiresIn})` }
+      show($('me-result'), 'ok', `200 OK\n${JSON.stringify(shown, null, 2)}`)
+    } else {
+      show($('me-result'), 'bad', `${response.status} ${body.code ?? body.error ?? ''}`.trim())
+    }
+  } catch (error) {
+    // A 401 with no session to renew: the `login` callback had no credentials to use.
+    const text =
+      error.code === 'AUTH_SESSION_EXPIRED'
+        ? '401 Unauthorized: no session, log in first.'
+        : `${error.code ?? error.name}: ${error.message}`
+    show($('me-result'), 'bad', text)
+  } finally {
+    calling = false
+    render()
+  }
+}
+$('call-me').addEventListener('click', callMe)
+
+let autoCall
+$('auto-call').addEventListener('change', (event) => {
+  clearInterval(autoCall)
+  if (event.target.checked) autoCall = setInterval(callMe, 2000)
+})
+
+$('logout').addEventListener('click', async () => {
+  const old = api.tokens
+  // Posts the refresh token to /auth/revoke (RFC 7009) and forgets the tokens.
+  await api.logout()
+  log('Logged out: the session is revoked on the server', 'ok')
+  if (old === null) return
+  // Proof: the access token we just had has minutes to live, yet the server refuses it now.
+  const response = await fetch('/api/me', {
+    headers: { authorization: `Bearer ${old.accessToken}` },
+  })
+  const body = await response.json().catch(() => ({}))
+  log(`GET /api/me with the old access token → ${response.status} ${body.code ?? ''}`, 'bad')
+  show(
+    $('me-result'),
+    'bad',
+    `${response.status} ${body.code ?? ''}\nThe old access token, not yet expired, is refused: logout ended its session at once.`,
+  )
+  render()
+})
+
+// ---- Demo tools (demo only) ----------------------------------------------------------------
+
+async function demoStats() {
+  const response = await fetch('/demo/stats')
+  return response.json()
+}
+
+async function advanceClock() {
+  const response = await fetch('/demo/clock/advance', { method: 'POST' })
+  const state = await response.json()
+  showStats(state)
+  return state
+}
+
+function showStats(state) {
+  serverOffset = -state.clockOffsetSeconds * 1000
+  $('server-refreshes').textContent = String(state.counts.refresh)
+  $('clock-offset').textContent = `+${duration(Date.now() + state.clockOffsetSeconds * 1000)}`
+}
+
+$('expire').addEventListener('click', async () => {
+  const state = await advanceClock()
+  log(
+    `Server clock +${state.advancedSeconds} s: every access token issued so far has expired for the server. This page does not know yet.`,
+  )
+})
+
+$('stampede').addEventListener('click', async () => {
+  const result = $('stampede-result')
+  if (api.tokens === null) {
+    show(result, 'bad', 'Log in first.')
+    return
+  }
+  $('stampede').disabled = true
+  try {
+    const before = await demoStats()
+    const clientBefore = clientRefreshes
+    await advanceClock()
+    tally = new Map()
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api.fetch('/api/me').then(
+          (response) => {
+            response.body?.cancel()
+            return response.status
+          },
+          (error) => error.code ?? 'error',
+        ),
+      ),
+    )
+    const exchanges = tally
+    tally = null
+    const after = await demoStats()
+    showStats(after)
+    const serverRefreshes = after.counts.refresh - before.counts.refresh
+    const clientRefreshesNow = clientRefreshes - clientBefore
+    const ok = statuses.filter((status) => status === 200).length
+    const one = serverRefreshes === 1 && clientRefreshesNow === 1 && ok === 20
+
+    result.replaceChildren(
+      line('20 concurrent GET /api/me, all sent with a token the server now considers expired:'),
+      ...[...exchanges].map(([key, count]) => line(`  ${key}  × ${count}`)),
+      line(
+        one
+          ? `One refresh served all 20 requests (client: ${clientRefreshesNow}, server: ${serverRefreshes}).`
+          : `Refreshes — client: ${clientRefreshesNow}, server: ${serverRefreshes}; ${ok} of 20 answered 200.`,
+        'verdict',
+      ),
+    )
+    Object.assign(result.dataset, {
+      serverRefreshes: String(serverRefreshes),
+      clientRefreshes: String(clientRefreshesNow),
+      ok: String(ok),
+    })
+    result.className = `result ${one ? 'ok' : 'bad'}`
+    result.hidden = false
+    log(`Stampede: 20 requests, ${serverRefreshes} refresh on the server`, one ? 'ok' : 'bad')
+  } finally {
+    tally = null
+    $('stampede').disabled = false
+    render()
+  }
+})
+
+// ---- Rendering -----------------------------------------------------------------------------
+
+function render() {
+  const signedIn = api.tokens !== null
+  $('login-form').hidden = signedIn
+  $('signed-in').hidden = !signedIn
+  $('logout').hidden = !signedIn
+  $('who').textContent = signedInAs ?? '…'
+  tick()
+}
+
+/** The countdowns, four times a second. */
+function tick() {
+  const tokens = api.tokens
+  if (tokens === null || tokens.expiresAt === undefined) return
+  const left = tokens.expiresAt - Date.now()
+  const countdown = $('countdown')
+  countdown.textContent = left > 0 ? clock(left) : 'expired'
+  countdown.classList.toggle('expired', left <= 0)
+  const life = tokens.expiresAt - tokens.issuedAt
+  $('life-bar').style.width = `${Math.max(0, Math.min(1, left / life)) * 100}%`
+  $('refresh-countdown').textContent =
+    tokens.refreshExpiresAt === undefined ? '—' : clock(tokens.refreshExpiresAt - Date.now())
+}
+
+function show(element, kind, text) {
+  element.textContent = text
+  element.className = `result ${kind}`
+  element.hidden = false
+}
+
+function line(text, className) {
+  const p = document.createElement('p')
+  p.textContent = text
+  if (className) p.className = className
+  return p
+}
+
+function log(text, kind = '') {
+  const item = document.createElement('li')
+  const time = document.createElement('time')
+  time.textContent = new Date().toLocaleTimeString([], { hour12: false })
+  const message = document.createElement('span')
+  message.textContent = text
+  message.className = kind
+  item.append(time, message)
+  $('log').prepend(item)
+  while ($('log').children.length > 60) $('log').lastElementChild.remove()
+}
+
+/** `mm:ss`, or `h:mm:ss` past an hour. */
+function clock(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000))
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = String(total % 60).padStart(2, '0')
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${String(m).padStart(2, '0')}:${s}`
+}
+
+/** How long from now until `epochMs`, for people: `15 min`, `45 s`, `1 h 2 min`. */
+function duration(epochMs) {
+  const total = Math.max(0, Math.round((epochMs - Date.now()) / 1000))
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = total % 60
+  const parts = [h && `${h} h`, m && `${m} min`, (s || total === 0) && `${s} s`].filter(Boolean)
+  return parts.join(' ')
+}
+
+// ---- Start ---------------------------------------------------------------------------------
+
+$('life-hint').textContent =
+  refreshBefore > 0
+    ? `Refreshed automatically ${refreshBefore} s before it expires, or when the server answers 401.`
+    : 'Refreshed automatically once it has expired, or when the server answers 401.'
+$('store-note').textContent =
+  `Sessions on the server: ${config.store === 'redis' ? 'Redis' : 'the embedded LRU store'}.`
+$('demo-on').hidden = !config.demoTools
+$('demo-off').hidden = config.demoTools
+setInterval(tick, 250)
+if (config.demoTools) {
+  const poll = () => demoStats().then(showStats, () => undefined)
+  void poll()
+  setInterval(poll, 2000)
+}
+render()
+if (api.tokens !== null) {
+  log('Restored the session from sessionStorage')
+  void callMe()
+}
+document.body.dataset.ready = 'true'

@@ -1,0 +1,31 @@
+// `pnpm start`: the demo API alone, configured by the environment, for people and for tools.
+//
+//   PORT (default 3000), HOST (default: every interface), BATON_* (see @baton/express's
+//   authOptionsFromEnv), REDIS_URL (sessions in Redis instead of the embedded LRU store),
+//   BATON_DEMO_TOOLS=1 (mount the demo-only /demo routes: a movable server clock, counters).
+import { createApp } from './app.js'
+import { listen, parsePort, stopOnSignal } from './listen.js'
+
+try {
+  const demoTools = process.env.BATON_DEMO_TOOLS === '1'
+  const app = await createApp({ demoTools })
+  const server = await listen(app.app, {
+    port: parsePort(process.env.PORT, 3000),
+    host: process.env.HOST,
+  }).catch(async (error) => {
+    await app.close()
+    throw error
+  })
+  const store = app.store === 'redis' ? 'Redis' : 'the embedded LRU store'
+  console.log(
+    `Baton example API listening on ${server.url} (sessions in ${store}` +
+      `${demoTools ? '; demo tools ON: never in production' : ''})`,
+  )
+  stopOnSignal(async () => {
+    await server.close()
+    await app.close()
+  })
+} catch (error) {
+  console.error(`Could not start: ${error.message}`)
+  process.exitCode = 1
+}
