@@ -2,6 +2,8 @@
  * A caller's `AbortSignal` ends that caller's wait at once, while the work it was waiting for
  * (a refresh other requests share) goes on.
  */
+/* eslint-disable @typescript-eslint/prefer-promise-reject-errors --
+   an abort rejects with `signal.reason`, whatever the caller gave, exactly as fetch does */
 
 /** Settles as `promise` does, or rejects with the signal's reason as soon as it aborts. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -46,10 +46,8 @@ export interface AuthFetchWithLogin extends AuthFetch {
  * looks up `Symbol.for('Symbol.dispose')`.
  */
 // Node ≥ 20.19 always defines Symbol.dispose, so the fallback cannot run under test here.
-/* c8 ignore next 3 */
-const disposeKey: typeof Symbol.dispose =
-  (Symbol.dispose as typeof Symbol.dispose | undefined) ??
-  (Symbol.for('Symbol.dispose') as typeof Symbol.dispose)
+/* c8 ignore next */
+const disposeKey: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
 
 export function createAuthFetch(
   options: AuthFetchOptions & { login: LoginFunction },

@@ -8,6 +8,8 @@
  * errors of HTTP clients and user callbacks often carry the request, its headers and its body.
  */
 
+import type { TokenSet } from './token-set.js'
+
 /**
  * - `AUTH_REFRESH_FAILED`: a request retried with fresh tokens was refused (401) again.
  * - `AUTH_SESSION_EXPIRED`: the session is over — the refresh was rejected, the refresh token has
@@ -118,4 +120,9 @@ export function statusOf(error: unknown): number | undefined {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null
+}
+
+/** The tokens an error message must never show. */
+export function secretsOf(tokens: TokenSet | null): (string | undefined)[] {
+  return tokens === null ? [] : [tokens.accessToken, tokens.refreshToken]
 }

@@ -198,9 +198,10 @@ function resolveParams(params: unknown): Readonly<Record<string, string>> {
   return Object.freeze(resolved)
 }
 
-function resolveStorage(storage: unknown): TokenStorage {
+function resolveStorage(storage: TokenStorage | undefined): TokenStorage {
   if (storage === undefined) return memoryStorage()
-  const candidate = storage as Partial<Record<keyof TokenStorage, unknown>> | null
+  // Checked for JavaScript callers, whom the types do not bind.
+  const candidate = storage as Partial<TokenStorage> | null
   if (
     typeof candidate?.load !== 'function' ||
     typeof candidate.save !== 'function' ||
@@ -208,7 +209,7 @@ function resolveStorage(storage: unknown): TokenStorage {
   ) {
     throw new TypeError(`${NAME}: storage must have load, save and clear methods`)
   }
-  return storage as TokenStorage
+  return storage
 }
 
 function resolveTokens(tokens: unknown, now: () => number): TokenSet | undefined {

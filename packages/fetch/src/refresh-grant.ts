@@ -12,6 +12,7 @@
  */
 import {
   isAuthError,
+  secretsOf,
   statusOf,
   summarizeError,
   summarizeResponse,
@@ -134,8 +135,4 @@ async function readJson(response: Response): Promise<unknown> {
   } catch {
     return undefined
   }
-}
-
-export function secretsOf(tokens: TokenSet | null): string[] {
-  return tokens === null ? [] : [tokens.accessToken, tokens.refreshToken ?? '']
 }

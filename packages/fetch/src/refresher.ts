@@ -12,8 +12,14 @@
  * - otherwise → start one.
  */
 import { abortable } from './abort.js'
-import { AuthError, summarizeError, type ErrorSummary, type ResponseSummary } from './errors.js'
-import { secretsOf, type RefreshGrant } from './refresh-grant.js'
+import {
+  AuthError,
+  secretsOf,
+  summarizeError,
+  type ErrorSummary,
+  type ResponseSummary,
+} from './errors.js'
+import type { RefreshGrant } from './refresh-grant.js'
 import type { Session, SessionEndReason } from './session.js'
 import { TokenSet, type TokenSetLike } from './token-set.js'
 
@@ -82,27 +88,22 @@ export class Refresher {
    * Fresh tokens for a request that was sent with `stale` (null: without a token) at
    * `sentEpoch` and refused, or whose tokens are about to expire. See the file comment.
    */
-  renew(stale: TokenSet | null, sentEpoch: number): Promise<TokenSet> {
+  async renew(stale: TokenSet | null, sentEpoch: number): Promise<TokenSet> {
     if (this.#flight) return this.#flight.promise
     const current = this.#session.tokens
-    if (current !== null && current !== stale) return Promise.resolve(current)
+    if (current !== null && current !== stale) return current
     // Tokens were there when the request left and are gone now, outside any renewal: only a
-    // session end clears them (it always records its error), so share that end.
-    if (current === null && stale !== null) return Promise.reject(this.#session.endError)
+    // session end clears them, so share that end.
+    if (current === null && stale !== null) throw this.#session.endError
     const failure = this.#lastFailure
-    if (failure !== undefined && failure.epoch > sentEpoch) return Promise.reject(failure.error)
+    if (failure !== undefined && failure.epoch > sentEpoch) throw failure.error
     return this.#start(current === null ? 'login' : 'refresh')
   }
 
   /** `api.refresh()`: joins the renewal in flight, else refreshes. */
-  refresh(): Promise<TokenSet> {
+  async refresh(): Promise<TokenSet> {
     if (this.#flight) return this.#flight.promise
-    if (this.#session.tokens === null) {
-      return Promise.reject(
-        this.#session.endError ??
-          new AuthError('AUTH_SESSION_EXPIRED', 'There is no session to refresh'),
-      )
-    }
+    if (this.#session.tokens === null) throw this.#session.endError
     return this.#start('refresh')
   }
 

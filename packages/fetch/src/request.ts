@@ -35,7 +35,8 @@ export function describeRequest(
   const request = isRequest(input) ? input : undefined
   let url: URL
   try {
-    url = new URL(request ? request.url : String(input), documentBase())
+    // Not a Request, so a string or a URL (which the URL constructor reads as fetch does).
+    url = new URL(request ? request.url : (input as string | URL), documentBase())
   } catch {
     return undefined
   }

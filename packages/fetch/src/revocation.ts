@@ -2,8 +2,7 @@
  * RFC 7009 token revocation, which `logout()` uses so the server forgets the session too.
  * `@baton/express` ends the whole session when any of its tokens is revoked.
  */
-import { summarizeError, summarizeResponse } from './errors.js'
-import { secretsOf } from './refresh-grant.js'
+import { secretsOf, summarizeError, summarizeResponse } from './errors.js'
 import type { FetchFunction } from './request.js'
 import type { TokenSet } from './token-set.js'
 

@@ -3,7 +3,7 @@
  * goes through here: it updates memory at once (so the next request uses it), tells `onTokens`,
  * and is written to the storage in order, one write at a time.
  */
-import type { AuthError } from './errors.js'
+import { AuthError } from './errors.js'
 import type { TokenStorage } from './storage.js'
 import { TokenSet } from './token-set.js'
 
@@ -32,7 +32,7 @@ export class Session {
   readonly #hooks: SessionHooks
   #tokens: TokenSet | null = null
   #writes: Promise<void> = Promise.resolve()
-  #endError: AuthError<'AUTH_SESSION_EXPIRED'> | undefined
+  #endError = new AuthError('AUTH_SESSION_EXPIRED', 'There is no session')
 
   constructor(hooks: SessionHooks) {
     this.#hooks = hooks
@@ -42,8 +42,8 @@ export class Session {
     return this.#tokens
   }
 
-  /** The error of the last session end, while no session has started since. */
-  get endError(): AuthError<'AUTH_SESSION_EXPIRED'> | undefined {
+  /** The error of the last session end (before any session: "There is no session"). */
+  get endError(): AuthError<'AUTH_SESSION_EXPIRED'> {
     return this.#endError
   }
 
@@ -77,7 +77,6 @@ export class Session {
   /** Starts or continues the session with new tokens. */
   async set(tokens: TokenSet): Promise<void> {
     this.#tokens = tokens
-    this.#endError = undefined
     this.#notify(tokens)
     await this.#write(() => this.#hooks.storage.save(tokens))
   }

@@ -66,7 +66,7 @@ const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
 export class TokenSet {
   readonly #accessToken: string
   readonly #refreshToken: string | undefined
-  readonly tokenType: 'Bearer' = 'Bearer'
+  readonly tokenType = 'Bearer' as const
   readonly expiresAt: number | undefined
   readonly refreshExpiresAt: number | undefined
   readonly scope: string | undefined

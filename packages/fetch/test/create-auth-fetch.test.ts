@@ -162,7 +162,7 @@ t.test('the default underlying fetch is globalThis.fetch as it was at constructi
   const original = globalThis.fetch
   const calls: string[] = []
   globalThis.fetch = async (input) => {
-    calls.push(String(input))
+    calls.push(input instanceof Request ? input.url : input.toString())
     return new Response('ok')
   }
   t.teardown(() => {
@@ -180,7 +180,7 @@ t.test('relative URLs resolve against the document, or the worker location', asy
   const api = createAuthFetch({
     origins: [ORIGIN],
     tokens: { accessToken: 'A1' },
-    fetch: (input, init) => scripted.fetch(new URL(String(input), ORIGIN), init),
+    fetch: (input, init) => scripted.fetch(new URL(input as string, ORIGIN), init),
   })
   const globals = globalThis as { document?: unknown; location?: unknown }
   t.teardown(() => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { fileStorage } from '../src/file-storage.js'
+import type * as FileStorageModule from '../src/file-storage.js'
 import { TokenSet } from '../src/token-set.js'
 import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
 
@@ -89,7 +90,7 @@ t.test('a crash between the write and the rename leaves the old file intact', as
   })
   const stray = readdirSync(dir).filter((name) => name.endsWith('.tmp'))
   t.equal(stray.length, 1, 'the new tokens sit complete in a temporary file')
-  t.same(JSON.parse(readFileSync(join(dir, stray[0] ?? ''), 'utf8')).accessToken, 'new-access')
+  t.same(TokenSet.parse(readFileSync(join(dir, stray[0] ?? ''), 'utf8')).accessToken, 'new-access')
   t.equal(modeOf(join(dir, stray[0] ?? '')), 0o600, 'the temporary file is private too')
 
   child.kill('SIGKILL')
@@ -108,9 +109,11 @@ t.test('a crash between the write and the rename leaves the old file intact', as
 t.test('a failed rename removes the temporary file and reports the error', async (t) => {
   const actual = await import('node:fs/promises')
   const failure = Object.assign(new Error('EXDEV: cross-device link'), { code: 'EXDEV' })
-  const { fileStorage: mocked } = await t.mockImport<typeof import('../src/file-storage.js')>(
+  const { fileStorage: mocked } = await t.mockImport<typeof FileStorageModule>(
     '../src/file-storage.js',
-    { 'node:fs/promises': { ...actual, rename: () => Promise.reject(failure) } },
+    {
+      'node:fs/promises': { ...actual, rename: () => Promise.reject(failure) },
+    },
   )
   const dir = t.testdir({ 'tokens.json': JSON.stringify(oldTokens) })
   const file = join(dir, 'tokens.json')
@@ -150,7 +153,11 @@ t.test('a client persists its refreshed tokens to the file', async (t) => {
   })
   t.equal(api.tokens?.accessToken, 'A0', 'read at construction')
   t.equal((await api.fetch(API)).status, 200)
-  t.equal(JSON.parse(readFileSync(file, 'utf8')).refreshToken, 'R2', 'saved before fetch resolved')
+  t.equal(
+    TokenSet.parse(readFileSync(file, 'utf8')).refreshToken,
+    'R2',
+    'saved before fetch resolved',
+  )
   t.equal(modeOf(file), 0o600)
   await api.logout()
   t.equal(existsSync(file), false)

@@ -7,7 +7,7 @@ import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import { TokenSet } from '../src/token-set.js'
 import { json } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer, type TokenServer } from './fixtures/token-server.js'
+import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
 
 const PASSWORD = 'pw.SECRET.hunter2'
 const SECRET = /SECRET/
@@ -66,9 +66,7 @@ function echo(call: { authorization: string | null; body: string }, status: numb
 t.test('no secret escapes any error path', async (t) => {
   const consoleOutput: string[] = []
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-    const original = console[method]
-    console[method] = (...args: unknown[]) => void consoleOutput.push(inspect(args))
-    t.teardown(() => void (console[method] = original))
+    t.capture(console, method, (...args: unknown[]) => void consoleOutput.push(inspect(args)))
   }
 
   // AUTH_REFRESH_FAILED: the retried request is refused again, by an echoing server.

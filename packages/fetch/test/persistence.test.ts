@@ -249,7 +249,7 @@ t.test('webStorage round trip through createAuthFetch', async (t) => {
     storage: webStorage(fake, 'baton'),
   })
   t.equal((await api.fetch(API)).status, 200)
-  t.equal(JSON.parse(map.get('baton') ?? '{}').accessToken, 'A2')
+  t.equal(TokenSet.parse(map.get('baton')).accessToken, 'A2')
   await api.logout()
   t.equal(map.has('baton'), false)
 })

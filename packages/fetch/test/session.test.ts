@@ -2,7 +2,7 @@
 // [Symbol.dispose](), and the hooks that watch it.
 import t from 'tap'
 import { createAuthFetch, type AuthFetchWithLogin } from '../src/create-auth-fetch.js'
-import { AuthError } from '../src/errors.js'
+import type { AuthError } from '../src/errors.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import type { SessionEnd } from '../src/session.js'
 import { memoryStorage } from '../src/storage.js'
@@ -45,7 +45,7 @@ t.test('refresh() without a session rejects AUTH_SESSION_EXPIRED', async (t) => 
   const { api } = client({ tokens: undefined })
   await t.rejects(api.refresh(), {
     code: 'AUTH_SESSION_EXPIRED',
-    message: 'There is no session to refresh',
+    message: 'There is no session',
   })
   const ended = client()
   ended.server.onRefresh = () => json({ error: 'invalid_grant' }, 400)
