@@ -1,0 +1,120 @@
+/**
+ * A bounded memo of access tokens that passed `verifyAccessToken`, keyed by the whole token.
+ *
+ * Why: a CPU profile of `auth.required()` under load (bench/, issue #6) put ~90% of the
+ * verifier's own time in `verifyAccessToken` — our header and payload decodes, then jsonwebtoken
+ * decoding the token again and computing the HMAC — and ~5% in the session lookup. A token never
+ * changes, and whether `verifyAccessToken` accepts it depends only on the token and `now` (keys,
+ * issuer, audience and leeway are fixed per `createAuth`), so its answer holds for as long as
+ * `now` stays inside the window in which the token is valid. That window is computed here with the
+ * very comparisons jsonwebtoken and `verifyAccessToken` make, so a hit never accepts a token the
+ * full check would refuse at that `now`; outside it, the caller falls back to the full check,
+ * which then gives the precise error (expired, not yet valid, issued in the future).
+ *
+ * Only what passed is remembered, so refused tokens cannot fill the cache. The session check
+ * (the sid exists and belongs to the sub) is deliberately not cached: `createAuth` runs it on
+ * every request, which keeps logout, revocation, reuse detection and eviction immediate.
+ */
+import { LRUCache } from 'lru-cache'
+import { splitScope, type AuthInfo } from './tokens.js'
+
+interface Entry {
+  /** The verified claims as JSON: every hit parses its own copy, so no caller sees another's edits. */
+  claims: string
+  /** Earliest `now` at which the token is valid, epoch ms. */
+  validFrom: number
+  /** Latest `now` at which the token is valid, epoch ms. */
+  validUntil: number
+}
+
+export class VerifiedTokenCache {
+  readonly #entries: LRUCache<string, Entry> | undefined
+  readonly #leewayMs: number
+
+  /** `max` 0 turns the cache off: every `get` misses and `set` remembers nothing. */
+  constructor(max: number, leewayMs: number) {
+    this.#entries = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined
+    this.#leewayMs = leewayMs
+  }
+
+  /** The token's `AuthInfo` if it passed before and is still valid at `now`; else undefined. */
+  get(token: string, now: number): AuthInfo | undefined {
+    const entries = this.#entries
+    if (entries === undefined) return undefined
+    const entry = entries.get(token)
+    if (entry === undefined) return undefined
+    if (now < entry.validFrom || now > entry.validUntil) {
+      entries.delete(token)
+      return undefined
+    }
+    // jsonwebtoken reads the real clock when `Math.floor(now / 1000)` is 0 (`clockTimestamp ||
+    // Date.now()`), so within the epoch's first second only the full check knows the answer.
+    if (now >= 0 && now < 1000) return undefined
+    const claims = JSON.parse(entry.claims) as Record<string, unknown>
+    return {
+      sub: claims.sub as string,
+      sid: claims.sid as string,
+      jti: claims.jti as string,
+      scope: splitScope(claims.scope as string | undefined),
+      claims,
+    }
+  }
+
+  /** Remembers what `verifyAccessToken` answered for `token`. */
+  set(token: string, info: AuthInfo): void {
+    if (this.#entries === undefined) return
+    const window = validityWindow(info.claims, this.#leewayMs)
+    // A window that cannot be computed exactly (time claims or a leeway so large that the
+    // bounds lose precision) is not cached: such a token just takes the full check every time.
+    if (window === undefined) return
+    this.#entries.set(token, { claims: JSON.stringify(info.claims), ...window })
+  }
+}
+
+/**
+ * The `now` range (epoch ms, both ends included) in which `verifyAccessToken` accepts claims it
+ * has accepted once, or undefined when it cannot be computed exactly. The three rules, as
+ * `verifyAccessToken` applies them with `clockTimestamp = Math.floor(now / 1000)` and
+ * `clockTolerance = leewayMs / 1000`:
+ *
+ * - exp (jsonwebtoken): refused when `clockTimestamp >= exp + clockTolerance`;
+ * - nbf (jsonwebtoken): refused when `nbf > clockTimestamp + clockTolerance`;
+ * - iat (ours): refused when `iat * 1000 > now + leewayMs`.
+ *
+ * Each bound is computed, then checked with that same floating-point expression on both of its
+ * sides; when a check fails (huge or fractional values) the token is simply not cached.
+ */
+export function validityWindow(
+  claims: Record<string, unknown>,
+  leewayMs: number,
+): { validFrom: number; validUntil: number } | undefined {
+  const { exp, nbf, iat } = claims
+  const tolerance = leewayMs / 1000
+  if (!isFiniteNumber(exp) || !isFiniteNumber(iat)) return undefined
+
+  // The last second (clockTimestamp) exp still allows.
+  const lastSecond = Math.ceil(exp + tolerance) - 1
+  if (!(lastSecond < exp + tolerance) || lastSecond + 1 < exp + tolerance) return undefined
+  const validUntil = (lastSecond + 1) * 1000 - 1
+
+  // The first millisecond iat allows.
+  let validFrom = Math.ceil(iat * 1000 - leewayMs)
+  if (iat * 1000 > validFrom + leewayMs || !(iat * 1000 > validFrom - 1 + leewayMs)) {
+    return undefined
+  }
+
+  if (nbf !== undefined) {
+    if (!isFiniteNumber(nbf)) return undefined
+    // The first second (clockTimestamp) nbf allows.
+    const firstSecond = Math.ceil(nbf - tolerance)
+    if (nbf > firstSecond + tolerance || !(nbf > firstSecond - 1 + tolerance)) return undefined
+    validFrom = Math.max(validFrom, firstSecond * 1000)
+  }
+
+  if (!Number.isSafeInteger(validFrom) || !Number.isSafeInteger(validUntil)) return undefined
+  return { validFrom, validUntil }
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
