@@ -1,0 +1,204 @@
+// The CLI: logs in once, keeps the session in a file, and on later runs restores it — no login
+// while the session lives, one refresh when the access token has expired, a login prompt when
+// the refresh token has. @baton/fetch does all of that; this file only says what happened.
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createAuthFetch } from '@baton/fetch'
+import { fileStorage } from '@baton/fetch/file-storage'
+import { createPrompter } from './prompt.js'
+
+export const USAGE = `Usage: baton-cli [me | logout] [--server URL] [--tokens FILE]
+
+  me        Who am I? Calls GET /api/me (the default).
+  logout    Revokes the session on the server and deletes the tokens file.
+
+  --server URL   The example API. Env BATON_SERVER. Default http://localhost:3000
+  --tokens FILE  Where the tokens are kept (mode 0600). Env BATON_TOKENS_FILE.
+                 Default .baton-tokens.json
+  Env BATON_USERNAME and BATON_PASSWORD log in without asking.`
+
+/** Password attempts at the prompt before giving up. */
+const ATTEMPTS = 3
+
+/**
+ * @param {object} io
+ * @param {string[]} io.argv The arguments after `baton-cli`.
+ * @param {Record<string, string | undefined>} io.env
+ * @param {NodeJS.ReadableStream & { isTTY?: boolean }} io.stdin
+ * @param {{ write(text: string): unknown }} io.stdout The answer.
+ * @param {NodeJS.WritableStream} io.stderr What happens, and the questions.
+ * @returns {Promise<number>} The exit status.
+ */
+export async function run({ argv, env, stdin, stdout, stderr }) {
+  const say = (text) => stderr.write(`${text}\n`)
+  let options
+  try {
+    options = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        tokens: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    say(`${error.message}\n\n${USAGE}`)
+    return 2
+  }
+  const command = options.positionals[0] ?? 'me'
+  if (
+    options.values.help ||
+    !['me', 'logout'].includes(command) ||
+    options.positionals.length > 1
+  ) {
+    say(USAGE)
+    return options.values.help ? 0 : 2
+  }
+
+  let server
+  try {
+    server = new URL(options.values.server ?? env.BATON_SERVER ?? 'http://localhost:3000')
+  } catch {
+    say('--server must be a URL such as http://localhost:3000')
+    return 2
+  }
+  const tokensFile = resolve(options.values.tokens ?? env.BATON_TOKENS_FILE ?? '.baton-tokens.json')
+
+  let prompter
+  /** Set by `login` so that `onTokens` can tell a login from a refresh. */
+  let loggingIn = false
+  const credentials = credentialsFrom(env)
+
+  const api = createAuthFetch({
+    origins: [server.origin],
+    refreshUrl: new URL('/auth/refresh', server),
+    revocationUrl: new URL('/auth/revoke', server),
+    storage: fileStorage(tokensFile),
+    login: async ({ signal }) => {
+      if (hadSession) say('The session has expired: log in again.')
+      hadSession = false
+      const attempts = credentials ? 1 : ATTEMPTS
+      let response
+      for (let attempt = 1; ; attempt++) {
+        let answer = credentials
+        if (!answer) {
+          prompter ??= createPrompter({ input: stdin, output: stderr })
+          const username = await prompter.ask('Username: ')
+          const password = await prompter.askHidden('Password: ')
+          answer = { username, password }
+        }
+        response = await fetch(new URL('/auth/login', server), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(answer),
+          signal,
+        })
+        if (response.status !== 401 || attempt >= attempts) break
+        await response.arrayBuffer()
+        say('Wrong username or password; try again.')
+      }
+      if (!response.ok) {
+        await response.arrayBuffer()
+        const wrong = response.status === 401
+        throw Object.assign(
+          new Error(
+            wrong ? 'wrong username or password' : `the server answered ${response.status}`,
+          ),
+          { status: response.status },
+        )
+      }
+      loggingIn = true
+      return response.json()
+    },
+    onTokens: (tokens) => {
+      if (tokens === null) return
+      if (loggingIn) say(`Logged in; tokens saved to ${tokensFile} (mode 0600).`)
+      else say('The access token had expired: refreshed it (one refresh, new tokens saved).')
+      loggingIn = false
+    },
+    onError: (error) => say(`warning: ${error.message}`),
+  })
+  // fileStorage loads synchronously, so this is already what the file held.
+  let hadSession = api.tokens !== null
+
+  let status
+  try {
+    status =
+      command === 'logout'
+        ? await logout(api, tokensFile, say)
+        : await whoAmI(api, server, tokensFile, stdout, say)
+  } catch (error) {
+    say(failure(error, server))
+    status = 1
+  }
+  // Not in a `finally`: V8's block coverage reported one after a catch that returns as never run.
+  prompter?.close()
+  return status
+}
+
+/** `me`: restore or log in, then GET /api/me. */
+async function whoAmI(api, server, tokensFile, stdout, say) {
+  if (api.tokens === null) {
+    say(`No saved session: log in to ${server.origin}.`)
+    await api.login()
+  } else {
+    say(`Restored the saved session from ${tokensFile} (${describe(api.tokens)}).`)
+  }
+  const response = await api.fetch(new URL('/api/me', server))
+  const text = await response.text()
+  if (!response.ok) {
+    say(`GET /api/me answered ${response.status}`)
+    return 1
+  }
+  const body = JSON.parse(text)
+  stdout.write(`${body.sub} (session ${String(body.sid).slice(0, 8)}…)\n`)
+  return 0
+}
+
+async function logout(api, tokensFile, say) {
+  if (api.tokens === null) {
+    say('Not logged in.')
+    return 0
+  }
+  await api.logout()
+  say(`Logged out: the session is revoked on the server and ${tokensFile} is deleted.`)
+  return 0
+}
+
+function credentialsFrom(env) {
+  const username = env.BATON_USERNAME
+  const password = env.BATON_PASSWORD
+  return username && password ? { username, password } : undefined
+}
+
+/** The restored access token as this machine's clock sees it: `access token valid for 14 min`. */
+function describe(tokens) {
+  if (tokens.expiresAt === undefined) return 'no expiry given'
+  const left = tokens.expiresAt - Date.now()
+  return left > 0 ? `access token valid for ${human(left)}` : 'access token expired'
+}
+
+/** A failure in words, without a token or a password (the library's errors carry none). */
+function failure(error, server) {
+  const unreachable = `Could not reach ${server.origin}: is the example API running (pnpm -C examples/express-app start)?`
+  // fetch's own failure (connection refused, DNS) is a TypeError: thrown as it is by a request,
+  // or as the `cause` (sanitized) of a failed login.
+  if (error instanceof TypeError) return unreachable
+  // With a `login` callback, the session only ends when it fails: `cause` says why.
+  if (error.code === 'AUTH_SESSION_EXPIRED') {
+    return error.cause.name === 'TypeError'
+      ? unreachable
+      : `Could not log in: ${error.cause.message}.`
+  }
+  if (error.code === 'AUTH_REFRESH_UNAVAILABLE') {
+    return `Could not refresh the session now (${server.origin} is unreachable or failing); the saved tokens are kept.`
+  }
+  return `Failed: ${error.message}`
+}
+
+/** `14 min`, `40 s`. */
+function human(ms) {
+  const seconds = Math.ceil(ms / 1000)
+  return seconds >= 60 ? `${Math.floor(seconds / 60)} min` : `${seconds} s`
+}
