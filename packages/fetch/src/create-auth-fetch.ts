@@ -83,6 +83,15 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
 
   const expiresAt = (tokens: TokenSet): number => tokens.expiresAt ?? Infinity
 
+  /**
+   * When to renew ahead: `refreshBefore` early, but never earlier than half-way through the
+   * token's life — with a lifetime shorter than the window, every request would refresh.
+   */
+  const renewAt = (tokens: TokenSet): number => {
+    const expiry = expiresAt(tokens)
+    return expiry - Math.min(config.refreshBefore, (expiry - tokens.issuedAt) / 2)
+  }
+
   /** Tokens that can still be sent after a renewal failed for a transient reason. */
   const stillUsable = (tokens: TokenSet | null): tokens is TokenSet =>
     tokens !== null && tokens !== refused && expiresAt(tokens) > now()
@@ -120,7 +129,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     if (tokens === null) return null
     // Tokens a 401 refused (their renewal failed) are renewed before sending, not sent again.
     if (tokens !== refused) {
-      if (expiresAt(tokens) - config.refreshBefore > now()) return tokens
+      if (renewAt(tokens) > now()) return tokens
       // Expiring soon. A renewal that cannot refresh would end the session: not while the
       // access token still works.
       if (!canRefresh(tokens) && expiresAt(tokens) > now()) return tokens

@@ -150,3 +150,18 @@ t.test('a refresh token without a known expiry is refreshable', async (t) => {
   t.equal((await api.fetch(API)).status, 200)
   t.equal(server.refreshCalls().length, 1)
 })
+
+t.test(
+  'a token that lives less than twice refreshBefore is renewed half-way, not at every request',
+  async (t) => {
+    const { server, api } = client((server) =>
+      server.initial({ expiresAt: server.clock() + 20_000 }),
+    )
+    server.clock.advance(9) // 11 s left of 20: inside 30 s, but not yet half-way
+    await api.fetch(API)
+    t.equal(server.refreshCalls().length, 0)
+    server.clock.advance(2) // 9 s left: past half-way
+    await api.fetch(API)
+    t.equal(server.refreshCalls().length, 1)
+  },
+)
