@@ -16,7 +16,7 @@ t.test('GET / serves the demo page: HTML, the import map and the module script',
   t.match(body, /<script type="module" src="\/demo-page\.js"><\/script>/)
   t.match(body, /"@baton\/fetch": "\/vendor\/baton-fetch\/index\.js"/)
   const config = JSON.parse(
-    /<script type="application\/json" id="config">(.*?)<\/script>/.exec(body)[1],
+    /<script type="application\/json" id="config">\s*(.*?)\s*<\/script>/s.exec(body)[1],
   )
   t.same(config, { accessTtl: 120, refreshTtl: 86_400, demoTools: false, store: 'lru' })
   // The inline import map runs under the CSP only with this response's nonce.
