@@ -76,9 +76,13 @@ export interface AuthFetchOptions {
    * @default globalThis.fetch, as it is when createAuthFetch is called
    */
   fetch?: FetchFunction | undefined
-  /** Called with the new tokens after every change, and with `null` when they are cleared. */
+  /**
+   * Called with the new tokens after every change, and with `null` when they are cleared; not
+   * for the tokens loaded at start.
+   * @default undefined
+   */
   onTokens?: ((tokens: TokenSet | null) => void) | undefined
-  /** Called once each time the session ends. */
+  /** Called once each time the session ends, with why. @default undefined */
   onSessionEnd?: ((end: SessionEnd) => void) | undefined
   /**
    * Called with errors that have nowhere else to go: a storage that failed to load or save, a
@@ -86,10 +90,10 @@ export interface AuthFetchOptions {
    * @default globalThis.reportError where it exists (browsers), else ignored
    */
   onError?: ((error: unknown) => void) | undefined
-  /** The clock, in epoch milliseconds. @default Date.now */
+  /** The clock: now, in epoch milliseconds. @default Date.now */
   now?: (() => number) | undefined
   /**
-   * Waits before a transient retry; milliseconds. Tests inject one that resolves at once.
+   * Waits `ms` milliseconds before a transient retry. Tests inject one that resolves at once.
    * @default a setTimeout that an abort clears
    */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined
