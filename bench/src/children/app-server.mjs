@@ -1,0 +1,81 @@
+// One Express app under test, in its own process (pinned to the server core by the parent).
+// argv: <variant> ; env: BENCH_SECRET, BENCH_REDIS_URL (Redis variants), BENCH_COUNT_REFRESH=1.
+import { serve } from '../lib/child.mjs'
+import {
+  AUDIENCE,
+  ISSUER,
+  ROUTE,
+  handler,
+  listen,
+  newApp,
+  peerMiddleware,
+  peerToken,
+} from '../lib/apps.mjs'
+
+const variant = process.argv[2]
+const secret = process.env.BENCH_SECRET
+const app = newApp()
+const handlers = {}
+let token
+
+if (variant === 'none') {
+  app.get(ROUTE, handler)
+} else if (variant.startsWith('baton')) {
+  const { createAuth, LruSessionStore } = await import('@baton/express')
+  let store
+  if (variant === 'baton-redis') {
+    const { RedisSessionStore } = await import('@baton/redis-store')
+    store = new RedisSessionStore({
+      url: process.env.BENCH_REDIS_URL,
+      prefix: `bench:${process.pid}:`,
+    })
+  } else {
+    store = new LruSessionStore({ max: 100_000 })
+  }
+  const options = {
+    keys: { secret },
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    store,
+    // The trivial authenticate of case 3: /login measures the library, not a password hash.
+    authenticate: ({ username }) => ({ sub: username }),
+  }
+  const auth = createAuth(options)
+  // Tokens issued an hour ago: the access token is expired now, the refresh token is not.
+  const past = createAuth({ ...options, now: () => Date.now() - 3_600_000 })
+
+  let refreshCalls = 0
+  if (process.env.BENCH_COUNT_REFRESH === '1') {
+    app.use('/auth/refresh', (_req, _res, next) => {
+      refreshCalls++
+      next()
+    })
+  }
+  app.use('/auth', auth.router())
+  app.get(ROUTE, auth.required(), handler)
+  app.use(auth.errorHandler())
+
+  token = (await auth.issue('bench-user')).access_token
+  handlers.issue = async ({ count = 1, expired = false, prefix = 'user' }) => {
+    const issuer = expired ? past : auth
+    const pairs = []
+    for (let i = 0; i < count; i++) {
+      const response = await issuer.issue(`${prefix}-${i}`)
+      pairs.push({ accessToken: response.access_token, refreshToken: response.refresh_token })
+    }
+    return pairs
+  }
+  handlers.refreshCalls = () => {
+    const count = refreshCalls
+    refreshCalls = 0
+    return count
+  }
+} else {
+  for (const middleware of await peerMiddleware(variant, secret)) app.use(middleware)
+  app.get(ROUTE, handler)
+  token = peerToken(secret)
+}
+
+const server = await listen(app)
+handlers.ping = () => 'pong'
+serve(handlers, { port: server.address().port, token })

@@ -1,0 +1,93 @@
+// The client side of cases 4 and 5, in its own process on the client core.
+import { createAuthFetch } from '@baton/fetch'
+import ky from 'ky'
+import { serve } from '../lib/child.mjs'
+
+/** A valid, long-lived token set: no refresh happens during case 4. */
+const validTokens = (accessToken) => ({
+  accessToken,
+  refreshToken: 'unused-refresh-token',
+  expiresAt: Date.now() + 3_600_000,
+})
+
+function clientFor(kind, url, token) {
+  switch (kind) {
+    case 'raw':
+      return (target) => fetch(target)
+    case 'ky':
+      // ky as its README shows it: the defaults (timeout, retry, throwHttpErrors) included.
+      return (target) => ky.get(target)
+    case 'baton': {
+      const api = createAuthFetch({
+        origins: [new URL(url).origin],
+        refreshUrl: new URL('/auth/refresh', url).href,
+        tokens: validTokens(token),
+      })
+      return api.fetch
+    }
+    default:
+      throw new Error(`no client ${kind}`)
+  }
+}
+
+/**
+ * `concurrency` loops, each sending a GET and reading its body to the end, until `seconds` pass.
+ * Resolves the completed requests per second and any failures.
+ */
+async function fetchLoop({ kind, url, seconds, concurrency = 10, token = 'bench-access-token' }) {
+  const send = clientFor(kind, url, token)
+  let done = 0
+  let failed = 0
+  const until = performance.now() + seconds * 1000
+  const loop = async () => {
+    while (performance.now() < until) {
+      try {
+        const response = await send(url)
+        await response.arrayBuffer()
+        if (response.ok) done++
+        else failed++
+      } catch {
+        failed++
+      }
+    }
+  }
+  const started = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, loop))
+  const elapsed = (performance.now() - started) / 1000
+  return { rps: done / elapsed, failed }
+}
+
+/**
+ * Case 5: `n` requests at once with an access token the server refuses as expired. `mode`
+ * 'rejected': the client believes the token valid (its expiresAt says so), so all `n` are sent,
+ * all get 401, and one refresh must serve them all. 'known-expired': the client knows the token
+ * expired, so the refresh happens before sending, once for all `n`.
+ */
+async function stampede({ url, n, accessToken, refreshToken, mode }) {
+  const api = createAuthFetch({
+    origins: [new URL(url).origin],
+    refreshUrl: new URL('/auth/refresh', url).href,
+    tokens: {
+      accessToken,
+      refreshToken,
+      expiresAt: mode === 'rejected' ? Date.now() + 3_600_000 : Date.now() - 60_000,
+    },
+  })
+  const started = performance.now()
+  const statuses = await Promise.all(
+    Array.from({ length: n }, async () => {
+      try {
+        const response = await api.fetch(url)
+        await response.arrayBuffer()
+        return response.status
+      } catch (error) {
+        return `error ${error?.code ?? error?.message}`
+      }
+    }),
+  )
+  const ms = performance.now() - started
+  const ok = statuses.filter((status) => status === 200).length
+  return { ms, ok, failures: [...new Set(statuses.filter((status) => status !== 200))] }
+}
+
+serve({ fetchLoop, stampede }, {})

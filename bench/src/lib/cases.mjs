@@ -1,0 +1,65 @@
+// What the report shows, row by row. The ids are stable: the smoke test checks every row is there.
+import { VERIFIER_APPS } from './apps.mjs'
+
+export const VERIFIER_ROWS = VERIFIER_APPS
+
+export const ENDPOINT_ROWS = [
+  { id: 'refresh-lru', label: 'POST /auth/refresh (rotation), LRU store', app: 'baton-lru' },
+  {
+    id: 'refresh-redis',
+    label: 'POST /auth/refresh (rotation), Redis store',
+    app: 'baton-redis',
+    redis: true,
+  },
+  {
+    id: 'login-lru',
+    label: 'POST /auth/login (trivial authenticate), LRU store',
+    app: 'baton-lru',
+  },
+  {
+    id: 'login-redis',
+    label: 'POST /auth/login (trivial authenticate), Redis store',
+    app: 'baton-redis',
+    redis: true,
+  },
+]
+
+export const CLIENT_ROWS = [
+  { id: 'raw', label: 'raw fetch (undici, keep-alive)' },
+  { id: 'ky', label: 'ky (defaults)' },
+  { id: 'baton', label: '@baton/fetch, valid token' },
+]
+
+export const MICRO_ROWS = [
+  {
+    id: 'verify-cached',
+    label: '@baton/express verify(), token seen before (cache hit + session check)',
+  },
+  {
+    id: 'verify-full',
+    label: '@baton/express verify(), verifyCacheSize 0 (full JWS + claims + session check)',
+  },
+  {
+    id: 'jwt-string',
+    label: 'jsonwebtoken.verify, string secret (how express-jwt/passport-jwt are configured)',
+  },
+  { id: 'jwt-keyobject', label: 'jsonwebtoken.verify, KeyObject secret' },
+  { id: 'rotate-lru', label: '@baton/express refresh() rotation, LRU store' },
+  { id: 'rotate-redis', label: '@baton/express refresh() rotation, Redis store', redis: true },
+]
+
+export const MEMORY_SIZES = [100_000, 1_000_000]
+
+export const STAMPEDE_SIZES = [1, 10, 100, 1000]
+
+export const STAMPEDE_MODES = [
+  { id: 'rejected', label: 'server refuses (client thought the token valid)' },
+  { id: 'known-expired', label: 'client knows it expired (refresh before sending)' },
+]
+
+export const TARGETS = {
+  batonVsNone: 0.85,
+  batonVsExpressJwt: 3,
+  fetchVsRaw: 0.97,
+  bytesPerSession: 1024,
+}

@@ -1,0 +1,310 @@
+// The report: markdown tables (stdout and RESULTS.md) and a hand-written SVG bar chart of the
+// throughput ratios. A row that could not be measured says why in its cells; no row is dropped.
+import {
+  CLIENT_ROWS,
+  ENDPOINT_ROWS,
+  MICRO_ROWS,
+  STAMPEDE_MODES,
+  TARGETS,
+  VERIFIER_ROWS,
+} from './cases.mjs'
+
+const DASH = '—'
+
+const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : DASH)
+const integer = (value) =>
+  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : DASH
+const ratio = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : DASH)
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+function unavailable(row, results, columns) {
+  return [row.label, `unavailable: ${results.redisMissing}`, ...Array(columns - 2).fill(DASH)]
+}
+
+/** Whether every stampede round made exactly one refresh call and answered 200 to all. */
+function stampedeHeld(entry) {
+  return entry.runs.every((run) => run.refreshCalls === 1 && run.ok === entry.n)
+}
+
+export function targetRows(results) {
+  const { throughput, memory, stampedes } = results
+  const rows = []
+  const check = (name, measured, met) => rows.push([name, measured, met ? 'met' : '**not met**'])
+  const baton = throughput['baton-lru']
+  check(
+    `@baton/express (LRU) ≥ ${TARGETS.batonVsNone}× the no-auth app's req/s`,
+    ratio(baton?.ratio),
+    baton?.ratio >= TARGETS.batonVsNone,
+  )
+  check(
+    `@baton/express (LRU) ≥ ${TARGETS.batonVsExpressJwt}× express-jwt's req/s`,
+    ratio(baton?.vsExpressJwt),
+    baton?.vsExpressJwt >= TARGETS.batonVsExpressJwt,
+  )
+  const batonFetch = throughput.baton
+  check(
+    `@baton/fetch ≥ ${TARGETS.fetchVsRaw}× raw fetch's req/s`,
+    ratio(batonFetch?.ratio),
+    batonFetch?.ratio >= TARGETS.fetchVsRaw,
+  )
+  for (const entry of memory) {
+    check(
+      `≤ 1 KiB per session in LruSessionStore at ${integer(entry.sessions)} sessions`,
+      `${integer(entry.totalBytesPerSession)} B`,
+      entry.totalBytesPerSession <= TARGETS.bytesPerSession,
+    )
+  }
+  check(
+    'exactly 1 refresh call per stampede, every N, every round',
+    stampedes.every(stampedeHeld) ? '1 everywhere' : 'see table 5',
+    stampedes.every(stampedeHeld),
+  )
+  return rows
+}
+
+export function renderMarkdown(results) {
+  const { settings, environment: env, throughput, micro, memory, stampedes } = results
+  const failures = (entry) => (entry.failures === 0 ? '0' : `**${entry.failures}**`)
+  const out = []
+  out.push(
+    `# Baton benchmarks (issue #6)${settings.mode === 'quick' ? ' — quick smoke run, not a measurement' : ''}`,
+  )
+  out.push('')
+  out.push(
+    [
+      `- Run: ${env.startedAt}, ${settings.mode} mode, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per throughput case (order shuffled each round), ${env.durationSeconds.toFixed(0)} s in all.`,
+      `- Machine: ${env.cpu}; Node ${env.node}; ${env.redis.startsWith('unavailable') ? `Redis ${env.redis}` : env.redis.split(' ').slice(0, 3).join(' ')}.`,
+      `- Cores: ${env.pinning}. Load average (1/5/15 min) before ${env.loadAverage.before.join(' / ')}, after ${env.loadAverage.after.join(' / ')}: other work on the machine shows up as noise.`,
+      `- Load: autocannon, ${env.connections} connections, pipelining 1, loopback. Throughput counts 2xx answers only; "failures" counts every non-2xx, error and timeout.`,
+      '- Every figure is the median over rounds; every ratio is the median of per-round ratios (each against its baseline measured in the same round).',
+    ].join('\n'),
+  )
+
+  out.push(
+    '',
+    `## 1. Verifier throughput: GET ${'/api/data'} on otherwise identical Express 5 apps`,
+    '',
+  )
+  out.push(
+    table(
+      ['app', 'req/s', 'p99 ms', '× no auth', 'failures'],
+      VERIFIER_ROWS.map((row) => {
+        const entry = throughput[row.id]
+        if (entry === undefined) return unavailable(row, results, 5)
+        return [
+          row.label,
+          integer(entry.rps),
+          fixed(entry.p99, 0),
+          ratio(entry.ratio),
+          failures(entry),
+        ]
+      }),
+    ),
+  )
+  out.push(
+    '',
+    'express-jwt and passport-jwt are configured as their READMEs show, with a string secret: jsonwebtoken then tries to parse the string as a PEM key on every verify, which is most of their cost. The KeyObject row shows express-jwt without that cost; @baton/express always uses a KeyObject, and additionally checks the session in its store on every request.',
+  )
+
+  out.push('', '## 2. Microbenchmarks', '')
+  out.push(
+    table(
+      ['operation', 'µs/op', 'ops/s'],
+      MICRO_ROWS.map((row) => {
+        const value = micro[row.id]
+        if (value === undefined) return unavailable(row, results, 3)
+        return [row.label, fixed(value, 1), integer(1e6 / value)]
+      }),
+    ),
+  )
+  out.push(
+    '',
+    'In-process, one call at a time (awaited), on the client core; median of interleaved batches.',
+    '',
+  )
+  out.push(
+    table(
+      [
+        'LruSessionStore sessions',
+        'bytes/session (heapUsed)',
+        'bytes/session (heap + array buffers)',
+        'fill time s',
+      ],
+      memory.map((entry) => [
+        integer(entry.sessions),
+        integer(entry.heapBytesPerSession),
+        integer(entry.totalBytesPerSession),
+        fixed(entry.fillMs / 1000, 1),
+      ]),
+    ),
+  )
+  out.push(
+    '',
+    "Each size in its own `node --expose-gc` process: heap after `gc()` with the store full, minus before it was built, over the count. Sessions as a /login makes them: 128-bit sid, one user per session (the per-user index's worst case), no user claims, a 111-character browser User-Agent. lru-cache's per-slot typed arrays live outside the V8 heap, so the last column adds array buffers.",
+  )
+
+  out.push('', '## 3. Endpoint throughput', '')
+  out.push(
+    table(
+      ['endpoint', 'req/s', 'p99 ms', '× no-auth GET', 'failures'],
+      ENDPOINT_ROWS.map((row) => {
+        const entry = throughput[row.id]
+        if (entry === undefined) return unavailable(row, results, 5)
+        return [
+          row.label,
+          integer(entry.rps),
+          fixed(entry.p99, 0),
+          ratio(entry.ratio),
+          failures(entry),
+        ]
+      }),
+    ),
+  )
+  out.push(
+    '',
+    'Each /refresh presents a refresh token never presented before (every connection puts the rotated token back into a pool), so each request is a real rotation. /login uses one username, so past 10 sessions each login also evicts the oldest (the default cap).',
+  )
+
+  out.push('', '## 4. @baton/fetch overhead: GET against a keep-alive node:http server', '')
+  out.push(
+    table(
+      ['client', 'req/s', '× raw fetch', 'failures'],
+      CLIENT_ROWS.map((row) => {
+        const entry = throughput[row.id]
+        return [row.label, integer(entry?.rps), ratio(entry?.ratio), entry ? failures(entry) : DASH]
+      }),
+    ),
+  )
+  out.push(
+    '',
+    `${results.environment.connections} concurrent request loops in one client process; each reads the body to the end.`,
+  )
+
+  out.push('', '## 5. Refresh stampede: N concurrent requests with an expired access token', '')
+  out.push(
+    table(
+      ['N', 'how the token is expired', 'refresh calls', 'all done ms', '200 answers'],
+      stampedes.map((entry) => {
+        const mode = STAMPEDE_MODES.find((candidate) => candidate.id === entry.mode)
+        const calls = [...new Set(entry.runs.map((run) => run.refreshCalls))]
+        const worstOk = Math.min(...entry.runs.map((run) => run.ok))
+        return [
+          String(entry.n),
+          mode.label,
+          calls.length === 1
+            ? String(calls[0])
+            : `**${entry.runs.map((run) => run.refreshCalls).join(', ')}**`,
+          fixed(median(entry.runs.map((run) => run.ms)), 1),
+          worstOk === entry.n ? `${worstOk}/${entry.n}` : `**${worstOk}/${entry.n}**`,
+        ]
+      }),
+    ),
+  )
+  out.push(
+    '',
+    `"refresh calls" counts POST /auth/refresh requests the server received, per stampede (every round shown if they differ).`,
+  )
+
+  out.push('', '## Targets', '')
+  out.push(table(['target', 'measured', ''], targetRows(results)))
+  out.push('', '![throughput ratios](ratios.svg)', '')
+  return out.join('\n')
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+const escapeXml = (text) =>
+  String(text).replace(
+    /[<>&"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c],
+  )
+
+/** Horizontal bars: each throughput ratio against its baseline, with the targets marked. */
+export function renderSvg(results) {
+  const { throughput } = results
+  const groups = [
+    {
+      title: 'Verifier req/s × no-auth app',
+      rows: VERIFIER_ROWS,
+      target: { id: 'baton-lru', value: TARGETS.batonVsNone },
+      // The other target, 3× express-jwt, as a second mark on the same row.
+      mark: {
+        id: 'baton-lru',
+        value: TARGETS.batonVsExpressJwt * (throughput['express-jwt']?.ratio ?? NaN),
+        label: '3× express-jwt',
+      },
+    },
+    { title: 'Endpoint req/s × no-auth GET', rows: ENDPOINT_ROWS },
+    {
+      title: 'Client req/s × raw fetch',
+      rows: CLIENT_ROWS,
+      target: { id: 'baton', value: TARGETS.fetchVsRaw },
+    },
+  ]
+  const width = 880
+  const labelWidth = 360
+  const barArea = width - labelWidth - 80
+  const marks = groups.map((group) => group.mark?.value).filter(Number.isFinite)
+  const max = Math.max(1.2, ...marks, ...Object.values(throughput).map((entry) => entry.ratio ?? 0))
+  const x = (value) => labelWidth + (Math.min(value, max) / max) * barArea
+  const rowHeight = 26
+  const parts = []
+  let y = 40
+  for (const group of groups) {
+    parts.push(`<text x="12" y="${y}" font-weight="bold">${escapeXml(group.title)}</text>`)
+    y += 10
+    for (const row of group.rows) {
+      const entry = throughput[row.id]
+      const value = entry?.ratio
+      const top = y
+      parts.push(
+        `<text x="${labelWidth - 8}" y="${top + 16}" text-anchor="end">${escapeXml(row.label)}</text>`,
+      )
+      if (Number.isFinite(value)) {
+        const isTarget = group.target?.id === row.id
+        const hasMark = group.mark?.id === row.id && Number.isFinite(group.mark.value)
+        const met = value >= group.target?.value && !(hasMark && value < group.mark.value)
+        const color = isTarget ? (met ? '#2e7d32' : '#c62828') : '#607d8b'
+        parts.push(
+          `<rect x="${labelWidth}" y="${top + 4}" width="${(x(value) - labelWidth).toFixed(1)}" height="${rowHeight - 8}" fill="${color}"/>`,
+          `<text x="${(x(value) + 6).toFixed(1)}" y="${top + 16}">${value.toFixed(2)}×</text>`,
+        )
+        if (isTarget) {
+          const marks = [{ value: group.target.value, label: `${group.target.value}×` }]
+          if (hasMark) marks.push(group.mark)
+          for (const mark of marks) {
+            const at = x(mark.value).toFixed(1)
+            parts.push(
+              `<line x1="${at}" x2="${at}" y1="${top}" y2="${top + rowHeight}" stroke="#000" stroke-dasharray="3 2"/>`,
+              `<text x="${at}" y="${top - 1}" text-anchor="middle" font-size="9" fill="#333">${escapeXml(mark.label)}</text>`,
+            )
+          }
+        }
+      } else {
+        parts.push(`<text x="${labelWidth + 6}" y="${top + 16}" fill="#999">unavailable</text>`)
+      }
+      y += rowHeight
+    }
+    y += 24
+  }
+  const height = y + 10
+  const one = x(1).toFixed(1)
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="12" y="20" font-size="14" font-weight="bold">Baton benchmarks: throughput ratios (median of per-round ratios; dashed = target)</text>`,
+    `<line x1="${one}" x2="${one}" y1="28" y2="${height - 10}" stroke="#999"/>`,
+    `<text x="${one}" y="${height - 2}" text-anchor="middle" fill="#666">1.0×</text>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n')
+}

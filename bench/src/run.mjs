@@ -1,0 +1,331 @@
+// The benchmark harness of issue #6. `node src/run.mjs [--quick] [--out DIR] [--rounds N]
+// [--seconds S]`; see README.md. Prints the markdown report and writes RESULTS.md, ratios.svg and
+// results.json to the output directory (bench/ for a full run, a temp dir for --quick).
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { ROUTE, BODY, newSecret } from './lib/apps.mjs'
+import {
+  CLIENT_ROWS,
+  ENDPOINT_ROWS,
+  MEMORY_SIZES,
+  STAMPEDE_MODES,
+  STAMPEDE_SIZES,
+  VERIFIER_ROWS,
+} from './lib/cases.mjs'
+import { startChild } from './lib/child.mjs'
+import { CLIENT_CORE, SERVER_CORE, describePinning, pinSelf, pinned } from './lib/cpu.mjs'
+import { CONNECTIONS, load } from './lib/load.mjs'
+import { startRedis } from './lib/redis.mjs'
+import { renderMarkdown, renderSvg } from './lib/report.mjs'
+import { median, shuffle } from './lib/stats.mjs'
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url))
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+  },
+})
+const quick = flags.quick
+const settings = {
+  mode: quick ? 'quick' : 'full',
+  rounds: Number(flags.rounds ?? (quick ? 1 : 5)),
+  seconds: Number(flags.seconds ?? (quick ? 1 : 5)),
+  warmupSeconds: quick ? 0.5 : 2,
+  microBatchMs: quick ? 100 : 500,
+  microWarmupMs: quick ? 100 : 1000,
+  stampedeRounds: quick ? 1 : 5,
+}
+const outDir = flags.out ?? (quick ? join(tmpdir(), 'baton-bench-quick') : benchDir)
+const log = (message) => process.stderr.write(`[bench] ${message}\n`)
+
+const stoppers = []
+async function stopAll() {
+  for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {})
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    void stopAll().then(() => process.exit(130))
+  })
+}
+
+try {
+  await main()
+} catch (error) {
+  log(`failed: ${error?.stack ?? error}`)
+  process.exitCode = 1
+} finally {
+  await stopAll()
+}
+
+async function main() {
+  const startedAt = new Date()
+  const loadBefore = loadavg()
+  const pinnedSelf = pinSelf(CLIENT_CORE)
+  log(
+    `${settings.mode} run: ${settings.rounds} round(s) × ${settings.seconds} s per case; ${describePinning()}`,
+  )
+
+  const redis = await startRedis()
+  if (redis.url) stoppers.push(() => redis.stop())
+  else log(`Redis rows unavailable: ${redis.unavailable}`)
+  const redisMissing = redis.url ? undefined : redis.unavailable
+
+  const secret = newSecret()
+  const start = async (script, args = [], env = {}) => {
+    const child = await startChild(script, {
+      core: script.includes('server') ? SERVER_CORE : CLIENT_CORE,
+      args,
+      env: {
+        BENCH_SECRET: secret,
+        BENCH_REDIS_URL: redis.url ?? '',
+        NODE_ENV: 'production',
+        ...env,
+      },
+    })
+    stoppers.push(() => child.stop())
+    return child
+  }
+
+  log('starting the apps')
+  const apps = {}
+  for (const app of VERIFIER_ROWS) {
+    if (app.redis && redisMissing) continue
+    apps[app.id] = await start('children/app-server.mjs', [app.id])
+  }
+  const stampedeApp = await start('children/app-server.mjs', ['baton-lru'], {
+    BENCH_COUNT_REFRESH: '1',
+  })
+  const plainServer = await start('children/plain-server.mjs')
+  const client = await start('children/client.mjs')
+  const urlOf = (child, path = ROUTE) => `http://127.0.0.1:${child.ready.port}${path}`
+
+  await preflight(apps, plainServer, client, urlOf)
+
+  // Throughput cases (1, 3, 4), run in interleaved rounds.
+  const cases = []
+  for (const app of VERIFIER_ROWS) {
+    const child = apps[app.id]
+    if (child === undefined) continue
+    const headers = child.ready.token ? { authorization: `Bearer ${child.ready.token}` } : {}
+    cases.push({ id: app.id, run: (seconds) => load({ url: urlOf(child), headers, seconds }) })
+  }
+  for (const row of ENDPOINT_ROWS) {
+    const child = apps[row.app]
+    if (child === undefined) continue
+    if (row.id.startsWith('refresh')) {
+      cases.push({
+        id: row.id,
+        run: (seconds) => loadRefresh(child, urlOf(child, '/auth/refresh'), seconds),
+      })
+    } else {
+      const body = JSON.stringify({ username: 'alice', password: 'alice-password' })
+      const headers = { 'content-type': 'application/json' }
+      cases.push({
+        id: row.id,
+        run: (seconds) =>
+          load({ url: urlOf(child, '/auth/login'), method: 'POST', headers, body, seconds }),
+      })
+    }
+  }
+  for (const row of CLIENT_ROWS) {
+    const url = urlOf(plainServer)
+    cases.push({
+      id: row.id,
+      run: async (seconds) => {
+        const result = await client.call('fetchLoop', {
+          kind: row.id,
+          url,
+          seconds,
+          concurrency: CONNECTIONS,
+        })
+        return { rps: result.rps, p99: undefined, non2xx: result.failed, errors: 0 }
+      },
+    })
+  }
+
+  log(`warming up ${cases.length} cases`)
+  for (const entry of cases) await entry.run(settings.warmupSeconds)
+  const samples = Object.fromEntries(cases.map((entry) => [entry.id, []]))
+  for (let round = 1; round <= settings.rounds; round++) {
+    log(`round ${round}/${settings.rounds}`)
+    for (const entry of shuffle(cases)) samples[entry.id].push(await entry.run(settings.seconds))
+  }
+
+  log('microbenchmarks')
+  const micro = await start('children/micro.mjs')
+  const microResults = await micro.call(
+    'run',
+    {
+      secret,
+      redisUrl: redis.url,
+      rounds: Math.max(3, settings.rounds),
+      batchMs: settings.microBatchMs,
+      warmupMs: settings.microWarmupMs,
+    },
+    300_000,
+  )
+  await micro.stop()
+
+  log('memory')
+  const memory = []
+  for (const sessions of MEMORY_SIZES) memory.push(await measureMemory(sessions))
+
+  log('stampedes')
+  const stampedes = []
+  for (const mode of STAMPEDE_MODES) {
+    for (const n of STAMPEDE_SIZES) {
+      const runs = []
+      for (let round = 0; round < settings.stampedeRounds; round++) {
+        const [pair] = await stampedeApp.call('issue', {
+          expired: true,
+          prefix: `stampede-${mode.id}-${n}-${round}`,
+        })
+        await stampedeApp.call('refreshCalls')
+        const result = await client.call('stampede', {
+          url: urlOf(stampedeApp),
+          n,
+          mode: mode.id,
+          ...pair,
+        })
+        runs.push({ ...result, refreshCalls: await stampedeApp.call('refreshCalls') })
+      }
+      stampedes.push({ mode: mode.id, n, runs })
+    }
+  }
+
+  const results = {
+    settings,
+    environment: {
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      node: process.version,
+      cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
+      pinning: describePinning(),
+      pinnedSelf,
+      connections: CONNECTIONS,
+      redis: redis.url ? redis.version : `unavailable: ${redisMissing}`,
+      loadAverage: { before: loadBefore.map(round2), after: loadavg().map(round2) },
+    },
+    redisMissing,
+    throughput: summarize(samples),
+    micro: microResults,
+    memory,
+    stampedes,
+  }
+
+  mkdirSync(outDir, { recursive: true })
+  const markdown = renderMarkdown(results)
+  writeFileSync(join(outDir, 'RESULTS.md'), markdown)
+  writeFileSync(join(outDir, 'ratios.svg'), renderSvg(results))
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  process.stdout.write(markdown)
+  log(
+    `wrote ${join(outDir, 'RESULTS.md')}, ratios.svg and results.json in ${results.environment.durationSeconds.toFixed(0)} s`,
+  )
+}
+
+/** Every app answers as it should before anything is timed: refused without a token, the same body with one. */
+async function preflight(apps, plainServer, client, urlOf) {
+  const expected = JSON.stringify(BODY)
+  for (const [id, child] of Object.entries(apps)) {
+    const anonymous = await fetch(urlOf(child))
+    await anonymous.arrayBuffer()
+    if (anonymous.status !== (id === 'none' ? 200 : 401)) {
+      throw new Error(`preflight: ${id} answered ${anonymous.status} without a token`)
+    }
+    const headers = child.ready.token ? { authorization: `Bearer ${child.ready.token}` } : {}
+    const response = await fetch(urlOf(child), { headers })
+    const text = await response.text()
+    if (response.status !== 200 || text !== expected) {
+      throw new Error(`preflight: ${id} answered ${response.status} ${text} with a token`)
+    }
+  }
+  await plainServer.call('withToken')
+  await client.call('fetchLoop', {
+    kind: 'baton',
+    url: urlOf(plainServer),
+    seconds: 0.05,
+    concurrency: 1,
+  })
+  if ((await plainServer.call('withToken')) === 0)
+    throw new Error('preflight: @baton/fetch sent no token')
+}
+
+/**
+ * /refresh under autocannon: every connection presents a refresh token from a pool and puts the
+ * rotated one back, so no token is presented twice (that would be reuse, and kill the session).
+ * Tokens in flight when a run stops are lost, so the pool is topped up before each run.
+ */
+async function loadRefresh(app, url, seconds) {
+  const pool = (
+    await app.call('issue', { count: CONNECTIONS * 2, prefix: `refresh-${Date.now()}` })
+  ).map((pair) => pair.refreshToken)
+  const requests = [
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest(request) {
+        const refreshToken = pool.pop() ?? 'pool-empty'
+        return { ...request, body: JSON.stringify({ refresh_token: refreshToken }) }
+      },
+      onResponse(status, body) {
+        if (status === 200) pool.push(JSON.parse(body).refresh_token)
+      },
+    },
+  ]
+  return load({ url, seconds, requests })
+}
+
+function measureMemory(sessions) {
+  const script = fileURLToPath(new URL('children/memory.mjs', import.meta.url))
+  const [command, args] = pinned(CLIENT_CORE, process.execPath, [
+    '--expose-gc',
+    script,
+    String(sessions),
+  ])
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(output))
+      else reject(new Error(`memory ${sessions}: exit ${code}`))
+    })
+  })
+}
+
+/** Medians per case, and per-round ratios (each against its baseline of the same round). */
+function summarize(samples) {
+  const ratioTo = (id, baseline) => {
+    const mine = samples[id]
+    const base = samples[baseline]
+    if (!mine || !base) return undefined
+    return median(mine.map((sample, round) => sample.rps / base[round].rps))
+  }
+  const out = {}
+  for (const [id, runs] of Object.entries(samples)) {
+    const baseline = CLIENT_ROWS.some((row) => row.id === id) ? 'raw' : 'none'
+    out[id] = {
+      rps: median(runs.map((run) => run.rps)),
+      p99: median(runs.map((run) => run.p99)),
+      failures: runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
+      ratio: ratioTo(id, baseline),
+      rounds: runs.map((run) => round2(run.rps)),
+    }
+  }
+  if (out['baton-lru'] && out['express-jwt'])
+    out['baton-lru'].vsExpressJwt = ratioTo('baton-lru', 'express-jwt')
+  return out
+}
+
+function round2(value) {
+  return Math.round(value * 100) / 100
+}
