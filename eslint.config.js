@@ -5,7 +5,14 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.tap/**', '**/coverage/**', 'artifacts/**', '**/public/vendor/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.tap/**',
+      '**/coverage/**',
+      'artifacts/**',
+      '**/public/vendor/**',
+    ],
   },
   js.configs.recommended,
   {
@@ -18,23 +25,45 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
     // tap tracks the promise every t.test() returns; awaiting each would serialize nothing more.
     files: ['**/test/**/*.ts'],
     // tap subtests are `async (t) => {}` by convention, awaiting or not.
-    rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/require-await': 'off' },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: {
-        console: 'readonly', process: 'readonly', URL: 'readonly', fetch: 'readonly', Buffer: 'readonly',
-        setTimeout: 'readonly', clearTimeout: 'readonly', document: 'readonly', window: 'readonly',
-        localStorage: 'readonly', AbortController: 'readonly', Response: 'readonly', Headers: 'readonly',
-        setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', Request: 'readonly',
+        console: 'readonly',
+        process: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+        localStorage: 'readonly',
+        AbortController: 'readonly',
+        Response: 'readonly',
+        Headers: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        Request: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+        setImmediate: 'readonly',
       },
     },
   },

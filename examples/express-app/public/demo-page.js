@@ -1,7 +1,6 @@
 // The browser half of the demo: @baton/fetch as a page would use it, plus the bookkeeping that
 // makes its work visible (every HTTP exchange in the activity log, refreshes counted on both
 // sides). No framework, no bundler: the import map in the HTML resolves '@baton/fetch'.
-/* global location, sessionStorage -- browser globals the repository's ESLint setup does not list */
 import { createAuthFetch, webStorage } from '@baton/fetch'
 
 /** @type {{ accessTtl: number, refreshTtl: number, demoTools: boolean, store: string }} */

@@ -1,6 +1,5 @@
 // End to end, in real headless Chromium: the demo page with @baton/fetch as shipped, against the
 // app on 127.0.0.1. Screenshots go to artifacts/e2e/ at the repository root (git-ignored).
-/* global sessionStorage -- used in page.evaluate callbacks, which run in the browser */
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
