@@ -6,6 +6,7 @@ import type {
   Session,
   SessionStore,
 } from '@baton/express'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Cluster, Redis } from 'ioredis'
 import { whenReady, withDeadline } from './connection.js'
 import { RedisStoreError } from './errors.js'
@@ -206,9 +207,10 @@ export class RedisSessionStore implements SessionStore {
    * Stops the store: later calls reject with `ERR_STORE_CLOSED`. A client made from `url` is
    * disconnected; a client you passed is left as it is.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closed = true
     if (this.#ownsClient) this.#client.disconnect()
+    return Promise.resolve()
   }
 
   /** One store call: closed check, deadline, readiness, and errors as `RedisStoreError`s. */
@@ -221,6 +223,11 @@ export class RedisSessionStore implements SessionStore {
         await whenReady(this.#client, signal)
         return await operation()
       } catch (error) {
+        // While a dead socket's 'close' event waits in the event loop, ioredis still says
+        // 'ready' and rejects commands synchronously. A caller that retries on failure would then
+        // spin in microtasks and starve that very event (and every timer) forever: let the event
+        // loop turn before any failure settles.
+        await yieldToEventLoop()
         if (error instanceof RedisStoreError) throw error
         throw new RedisStoreError('ERR_STORE_UNAVAILABLE', 'Redis failed the command', {
           cause: error,

@@ -2,6 +2,7 @@ import { sessionStoreContract } from '@baton/express/testing'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
+import type { SessionStore } from '@baton/express'
 import { startRedisServer } from './fixtures/redis-server.js'
 
 const server = await startRedisServer(t)
@@ -9,7 +10,7 @@ const server = await startRedisServer(t)
 t.test('the store contract, on a client the store makes from a URL', async (t) => {
   sessionStoreContract(t, {
     createStore: () => new RedisSessionStore({ url: server.url }),
-    destroyStore: (store) => (store as RedisSessionStore).close(),
+    destroyStore,
   })
 })
 
@@ -21,5 +22,11 @@ t.test('the store contract, on a shared client without the route cache', async (
     // the session; a prefix per store keeps the stores apart on one database.
     createStore: () =>
       new RedisSessionStore({ client, prefix: `contract-${Math.random()}:`, routeCacheSize: 0 }),
+    destroyStore,
   })
 })
+
+/** Closes the store: ends a client it made from a URL, leaves a shared client open. */
+function destroyStore(store: SessionStore): Promise<void> {
+  return (store as RedisSessionStore).close()
+}
