@@ -1,0 +1,23 @@
+import { sessionStoreContract } from '@baton/express/testing'
+import type { SessionStore } from '@baton/express'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { RedisSessionStore } from '../src/redis-session-store.js'
+import { startRedisServer } from './fixtures/redis-server.js'
+
+// Behind Sentinel the client asks a sentinel where the master is; the store neither knows nor
+// cares. A real master and a real sentinel, on loopback.
+const master = await startRedisServer(t)
+const sentinel = await startRedisServer(t, { sentinelFor: master.port })
+const client = new Redis({
+  sentinels: [{ host: '127.0.0.1', port: sentinel.port }],
+  name: 'mymaster',
+})
+t.teardown(() => client.disconnect())
+
+t.test('the store contract, on a master found through Sentinel', async (t) => {
+  sessionStoreContract(t, {
+    createStore: () => new RedisSessionStore({ client, prefix: `sentinel-${Math.random()}:` }),
+    destroyStore: (store: SessionStore) => (store as RedisSessionStore).close(),
+  })
+})
