@@ -35,8 +35,8 @@ const { values: flags } = parseArgs({
 const quick = flags.quick
 const settings = {
   mode: quick ? 'quick' : 'full',
-  rounds: Number(flags.rounds ?? (quick ? 1 : 5)),
-  seconds: Number(flags.seconds ?? (quick ? 1 : 5)),
+  rounds: Number(flags.rounds ?? (quick ? 1 : 7)),
+  seconds: Number(flags.seconds ?? (quick ? 1 : 4)),
   warmupSeconds: quick ? 0.5 : 2,
   microBatchMs: quick ? 100 : 500,
   microWarmupMs: quick ? 100 : 1000,
@@ -114,7 +114,10 @@ async function main() {
     const child = apps[app.id]
     if (child === undefined) continue
     const headers = child.ready.token ? { authorization: `Bearer ${child.ready.token}` } : {}
-    cases.push({ id: app.id, run: (seconds) => load({ url: urlOf(child), headers, seconds }) })
+    cases.push({
+      id: app.id,
+      run: (seconds) => withServerCpu(child, () => load({ url: urlOf(child), headers, seconds })),
+    })
   }
   for (const row of ENDPOINT_ROWS) {
     const child = apps[row.app]
@@ -122,7 +125,8 @@ async function main() {
     if (row.id.startsWith('refresh')) {
       cases.push({
         id: row.id,
-        run: (seconds) => loadRefresh(child, urlOf(child, '/auth/refresh'), seconds),
+        run: (seconds) =>
+          withServerCpu(child, () => loadRefresh(child, urlOf(child, '/auth/refresh'), seconds)),
       })
     } else {
       const body = JSON.stringify({ username: 'alice', password: 'alice-password' })
@@ -130,7 +134,9 @@ async function main() {
       cases.push({
         id: row.id,
         run: (seconds) =>
-          load({ url: urlOf(child, '/auth/login'), method: 'POST', headers, body, seconds }),
+          withServerCpu(child, () =>
+            load({ url: urlOf(child, '/auth/login'), method: 'POST', headers, body, seconds }),
+          ),
       })
     }
   }
@@ -145,7 +151,13 @@ async function main() {
           seconds,
           concurrency: CONNECTIONS,
         })
-        return { rps: result.rps, p99: undefined, non2xx: result.failed, errors: 0 }
+        return {
+          rps: result.rps,
+          p99: undefined,
+          cpuPerRequest: result.cpuPerRequest,
+          non2xx: result.failed,
+          errors: 0,
+        }
       },
     })
   }
@@ -302,14 +314,30 @@ function measureMemory(sessions) {
   })
 }
 
-/** Medians per case, and per-round ratios (each against its baseline of the same round). */
+/**
+ * Runs one load against `app` and adds the server's CPU time per request it received (µs),
+ * read from the app's own process.cpuUsage() before and after.
+ */
+async function withServerCpu(app, run) {
+  const before = await app.call('usage')
+  const result = await run()
+  const after = await app.call('usage')
+  return { ...result, cpuPerRequest: (after.cpu - before.cpu) / (after.served - before.served) }
+}
+
+/**
+ * Medians per case, and per-round ratios (each against its baseline of the same round): req/s
+ * over the baseline's, and the baseline's CPU time per request over this case's (so both read
+ * "× the baseline's capacity", higher is better).
+ */
 function summarize(samples) {
-  const ratioTo = (id, baseline) => {
+  const ratioTo = (id, baseline, of = (mine, base) => mine.rps / base.rps) => {
     const mine = samples[id]
     const base = samples[baseline]
     if (!mine || !base) return undefined
-    return median(mine.map((sample, round) => sample.rps / base[round].rps))
+    return median(mine.map((sample, round) => of(sample, base[round])))
   }
+  const cpuRatio = (mine, base) => base.cpuPerRequest / mine.cpuPerRequest
   const out = {}
   for (const [id, runs] of Object.entries(samples)) {
     const baseline = CLIENT_ROWS.some((row) => row.id === id) ? 'raw' : 'none'
@@ -318,11 +346,15 @@ function summarize(samples) {
       p99: median(runs.map((run) => run.p99)),
       failures: runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
       ratio: ratioTo(id, baseline),
-      rounds: runs.map((run) => round2(run.rps)),
+      cpuPerRequest: median(runs.map((run) => run.cpuPerRequest)),
+      cpuRatio: ratioTo(id, baseline, cpuRatio),
+      rounds: runs.map((run) => [round2(run.rps), round2(run.cpuPerRequest)]),
     }
   }
-  if (out['baton-lru'] && out['express-jwt'])
+  if (out['baton-lru'] && out['express-jwt']) {
     out['baton-lru'].vsExpressJwt = ratioTo('baton-lru', 'express-jwt')
+    out['baton-lru'].cpuVsExpressJwt = ratioTo('baton-lru', 'express-jwt', cpuRatio)
+  }
   return out
 }
 

@@ -149,9 +149,12 @@ function checkRows(t, table, expected, numeric, { failuresColumn } = {}) {
   }
 }
 
-t.test('case 1: a row for every app, with req/s, p99, ratio and no failed request', async (t) => {
-  checkRows(t, section('1.'), VERIFIER_ROWS, [1, 2, 3], { failuresColumn: 4 })
-})
+t.test(
+  'case 1: a row for every app, with req/s, p99, CPU per request, ratios and no failed request',
+  async (t) => {
+    checkRows(t, section('1.'), VERIFIER_ROWS, [1, 2, 3, 4, 5], { failuresColumn: 6 })
+  },
+)
 
 t.test('case 2: a row for every microbenchmark and both memory sizes', async (t) => {
   checkRows(t, section('2.'), MICRO_ROWS, [1, 2])
@@ -167,11 +170,11 @@ t.test('case 2: a row for every microbenchmark and both memory sizes', async (t)
 })
 
 t.test('case 3: a row for /refresh and /login on each store, with no failed request', async (t) => {
-  checkRows(t, section('3.'), ENDPOINT_ROWS, [1, 2, 3], { failuresColumn: 4 })
+  checkRows(t, section('3.'), ENDPOINT_ROWS, [1, 2, 3, 4, 5], { failuresColumn: 6 })
 })
 
 t.test('case 4: a row for each client, with no failed request', async (t) => {
-  checkRows(t, section('4.'), CLIENT_ROWS, [1, 2], { failuresColumn: 3 })
+  checkRows(t, section('4.'), CLIENT_ROWS, [1, 2, 3, 4], { failuresColumn: 5 })
 })
 
 t.test(
@@ -196,7 +199,7 @@ t.test(
 
 t.test('the targets table and the chart cover every target and ratio', async (t) => {
   const targets = section('Targets')
-  t.ok(targets && targets.rows.length >= 6, 'six targets or more')
+  t.ok(targets && targets.rows.length >= 9, 'nine targets or more')
   for (const row of targets?.rows ?? []) t.match(row[2], /^(met|\*\*not met\*\*)$/, row[0])
   const svg = existsSync(join(outDir, 'ratios.svg'))
     ? readFileSync(join(outDir, 'ratios.svg'), 'utf8')

@@ -10,6 +10,7 @@ import {
   newApp,
   peerMiddleware,
   peerToken,
+  usage,
 } from '../lib/apps.mjs'
 
 const variant = process.argv[2]
@@ -77,5 +78,5 @@ if (variant === 'none') {
 }
 
 const server = await listen(app)
-handlers.ping = () => 'pong'
+handlers.usage = usage
 serve(handlers, { port: server.address().port, token })

@@ -98,10 +98,23 @@ export const finalErrorHandler = (error, _req, res, _next) => {
   res.status(error.status ?? error.statusCode ?? 500).json({ error: error.code ?? 'error' })
 }
 
+let served = 0
+
+/**
+ * This process's CPU time (user + system, µs) and how many requests it has received: the
+ * harness reads it before and after a run, for the server's CPU time per request — its cost,
+ * whatever the load generator or the scheduler did to its throughput.
+ */
+export function usage() {
+  const { user, system } = process.cpuUsage()
+  return { cpu: user + system, served }
+}
+
 /** Listens on loopback with a deep backlog, so a 1000-request stampede is not SYN-retried. */
 export function listen(app) {
   app.use(finalErrorHandler)
   const server = createServer(app)
+  server.on('request', () => served++)
   // Long enough that autocannon's and fetch's keep-alive connections are never cut mid-run.
   server.keepAliveTimeout = 60_000
   return new Promise((resolve) => {

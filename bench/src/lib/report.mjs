@@ -35,21 +35,30 @@ export function targetRows(results) {
   const rows = []
   const check = (name, measured, met) => rows.push([name, measured, met ? 'met' : '**not met**'])
   const baton = throughput['baton-lru']
-  check(
-    `@baton/express (LRU) ≥ ${TARGETS.batonVsNone}× the no-auth app's req/s`,
-    ratio(baton?.ratio),
-    baton?.ratio >= TARGETS.batonVsNone,
-  )
-  check(
-    `@baton/express (LRU) ≥ ${TARGETS.batonVsExpressJwt}× express-jwt's req/s`,
-    ratio(baton?.vsExpressJwt),
-    baton?.vsExpressJwt >= TARGETS.batonVsExpressJwt,
-  )
   const batonFetch = throughput.baton
-  check(
-    `@baton/fetch ≥ ${TARGETS.fetchVsRaw}× raw fetch's req/s`,
-    ratio(batonFetch?.ratio),
-    batonFetch?.ratio >= TARGETS.fetchVsRaw,
+  // Each throughput target twice: as stated (req/s), and by CPU time per request, which a
+  // load generator that cannot saturate the server (or a busy machine) does not flatter.
+  const both = (name, measured, cpu, target) => {
+    check(`${name} (req/s)`, ratio(measured), measured >= target)
+    check(`${name} (by CPU time per request)`, ratio(cpu), cpu >= target)
+  }
+  both(
+    `@baton/express (LRU) ≥ ${TARGETS.batonVsNone}× the no-auth app`,
+    baton?.ratio,
+    baton?.cpuRatio,
+    TARGETS.batonVsNone,
+  )
+  both(
+    `@baton/express (LRU) ≥ ${TARGETS.batonVsExpressJwt}× express-jwt`,
+    baton?.vsExpressJwt,
+    baton?.cpuVsExpressJwt,
+    TARGETS.batonVsExpressJwt,
+  )
+  both(
+    `@baton/fetch ≥ ${TARGETS.fetchVsRaw}× raw fetch`,
+    batonFetch?.ratio,
+    batonFetch?.cpuRatio,
+    TARGETS.fetchVsRaw,
   )
   for (const entry of memory) {
     check(
@@ -81,6 +90,7 @@ export function renderMarkdown(results) {
       `- Cores: ${env.pinning}. Load average (1/5/15 min) before ${env.loadAverage.before.join(' / ')}, after ${env.loadAverage.after.join(' / ')}: other work on the machine shows up as noise.`,
       `- Load: autocannon, ${env.connections} connections, pipelining 1, loopback. Throughput counts 2xx answers only; "failures" counts every non-2xx, error and timeout.`,
       '- Every figure is the median over rounds; every ratio is the median of per-round ratios (each against its baseline measured in the same round).',
+      '- "server CPU µs/req" is the app process\'s CPU time (user + system, from its own `process.cpuUsage()`) over the requests it received during the run; "× … by CPU" is the baseline\'s CPU per request over this row\'s, i.e. capacity per core relative to the baseline. Unlike req/s it does not depend on whether the load generator could saturate the server, nor much on what else the machine was running.',
     ].join('\n'),
   )
 
@@ -91,15 +101,17 @@ export function renderMarkdown(results) {
   )
   out.push(
     table(
-      ['app', 'req/s', 'p99 ms', '× no auth', 'failures'],
+      ['app', 'req/s', 'p99 ms', '× no auth', 'server CPU µs/req', '× no auth by CPU', 'failures'],
       VERIFIER_ROWS.map((row) => {
         const entry = throughput[row.id]
-        if (entry === undefined) return unavailable(row, results, 5)
+        if (entry === undefined) return unavailable(row, results, 7)
         return [
           row.label,
           integer(entry.rps),
           fixed(entry.p99, 0),
           ratio(entry.ratio),
+          fixed(entry.cpuPerRequest, 0),
+          ratio(entry.cpuRatio),
           failures(entry),
         ]
       }),
@@ -150,15 +162,25 @@ export function renderMarkdown(results) {
   out.push('', '## 3. Endpoint throughput', '')
   out.push(
     table(
-      ['endpoint', 'req/s', 'p99 ms', '× no-auth GET', 'failures'],
+      [
+        'endpoint',
+        'req/s',
+        'p99 ms',
+        '× no-auth GET',
+        'server CPU µs/req',
+        '× no-auth GET by CPU',
+        'failures',
+      ],
       ENDPOINT_ROWS.map((row) => {
         const entry = throughput[row.id]
-        if (entry === undefined) return unavailable(row, results, 5)
+        if (entry === undefined) return unavailable(row, results, 7)
         return [
           row.label,
           integer(entry.rps),
           fixed(entry.p99, 0),
           ratio(entry.ratio),
+          fixed(entry.cpuPerRequest, 0),
+          ratio(entry.cpuRatio),
           failures(entry),
         ]
       }),
@@ -172,16 +194,23 @@ export function renderMarkdown(results) {
   out.push('', '## 4. @baton/fetch overhead: GET against a keep-alive node:http server', '')
   out.push(
     table(
-      ['client', 'req/s', '× raw fetch', 'failures'],
+      ['client', 'req/s', '× raw fetch', 'client CPU µs/req', '× raw fetch by CPU', 'failures'],
       CLIENT_ROWS.map((row) => {
         const entry = throughput[row.id]
-        return [row.label, integer(entry?.rps), ratio(entry?.ratio), entry ? failures(entry) : DASH]
+        return [
+          row.label,
+          integer(entry?.rps),
+          ratio(entry?.ratio),
+          fixed(entry?.cpuPerRequest, 0),
+          ratio(entry?.cpuRatio),
+          entry ? failures(entry) : DASH,
+        ]
       }),
     ),
   )
   out.push(
     '',
-    `${results.environment.connections} concurrent request loops in one client process; each reads the body to the end.`,
+    `${results.environment.connections} concurrent request loops in one client process; each reads the body to the end. "client CPU" is the client process's CPU time per completed request.`,
   )
 
   out.push('', '## 5. Refresh stampede: N concurrent requests with an expired access token', '')
