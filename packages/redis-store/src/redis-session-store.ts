@@ -30,8 +30,8 @@ import { decodeSession, encodeSession } from './session-codec.js'
  * ones disappear without a sweeper; decisions still compare with the caller's `now`.
  *
  * Round trips: `get`, `rotate` and `touch` take one when the sid's route is cached (the usual
- * case) and two otherwise; `create`, `listBySubject` take one; `delete` and `deleteBySubject`
- * take one more to remove the sid pointers they leave behind.
+ * case) and two otherwise; `listBySubject` takes one; `create` two (the sid pointer, then the
+ * session); `delete` and `deleteBySubject` one more to remove the sid pointers they leave behind.
  */
 export class RedisSessionStore implements SessionStore {
   /** The key prefix in use. */
@@ -94,24 +94,23 @@ export class RedisSessionStore implements SessionStore {
       const { now, maxPerSubject, policy } = options
       const tag = subjectTag(session.sub)
       const pointer = this.#keys.pointer(session.sid)
-      // The pointer goes first (on one connection, in order), so no session ever exists without
-      // one; a pointer without its session (a refused or failed create) only costs memory until
-      // its TTL, the session's absolute expiry.
-      const [, reply] = await Promise.all([
-        this.#client.set(pointer, tag, 'PX', ttlUntil(session.expiresAt, now)),
-        this.#run(
-          'batonSessionCreate',
-          this.#keys.index(tag),
-          this.#keys.session(tag, session.sid),
-          session.sid,
-          String(now),
-          String(maxPerSubject),
-          policy,
-          ttlUntil(session.refreshExpiresAt, now),
-          String(session.createdAt),
-          ...encodeSession(session),
-        ),
-      ])
+      // The pointer first, and only then the session: so no session ever exists without its
+      // pointer (it would count toward the cap and be listed, yet no token of it would work). The
+      // reverse, a pointer whose create then failed or was refused, only costs memory until its
+      // TTL. On Cluster the two live on different nodes, so only awaiting orders them.
+      await this.#client.set(pointer, tag, 'PX', ttlUntil(session.expiresAt, now))
+      const reply = await this.#run(
+        'batonSessionCreate',
+        this.#keys.index(tag),
+        this.#keys.session(tag, session.sid),
+        session.sid,
+        String(now),
+        String(maxPerSubject),
+        policy,
+        ttlUntil(session.refreshExpiresAt, now),
+        String(session.createdAt),
+        ...encodeSession(session),
+      )
       this.#reportCorrupt(reply[1])
       if (reply[0] === 'limit') {
         await Promise.allSettled([this.#client.del(pointer)])
