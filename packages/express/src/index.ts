@@ -1,5 +1,5 @@
 export { createAuth } from './create-auth.js'
-export { authOptionsFromEnv } from './options.js'
+export { authOptionsFromEnv } from './env.js'
 export { LruSessionStore } from './lru-session-store.js'
 export {
   AuthError,

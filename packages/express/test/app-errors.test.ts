@@ -49,6 +49,7 @@ t.test('a store that rejects with a non-Error is still a 503 with a harmless cau
   }
   const auth = createAuth({ keys: { secret: SECRET }, store })
   const tokens = await auth.issue('alice')
+  auth.close() // a store without onEviction: nothing to unsubscribe from, and no error
   broken = true
   const error = await auth.verify(tokens.access_token).catch((caught: unknown) => caught)
   t.match(error, { code: 'ERR_STORE_UNAVAILABLE', cause: { name: 'string' } })

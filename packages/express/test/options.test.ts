@@ -31,6 +31,7 @@ t.test('every bad option fails at construction, naming the option', async (t) =>
     ['authenticate', { authenticate: {} }],
     ['store', { store: {} }],
     ['store', { store: null }],
+    ['store', { store: 'redis://127.0.0.1:6379' }],
     ['unknown option "accesTtl"', { accesTtl: 10 }],
   ]
   for (const [name, options] of cases) {
