@@ -19,8 +19,14 @@ import { LRUCache } from 'lru-cache'
 import { splitScope, type AuthInfo } from './tokens.js'
 
 interface Entry {
-  /** The verified claims as JSON: every hit parses its own copy, so no caller sees another's edits. */
-  claims: string
+  /** The verified claims; never handed out, only copies of them. */
+  claims: Record<string, unknown>
+  /**
+   * The claims as JSON when some claim is an object or array, so every hit parses its own deep
+   * copy; undefined when all are primitives, and a shallow copy is already a full one. Either
+   * way no caller sees another's edits to `req.auth`.
+   */
+  json: string | undefined
   /** Earliest `now` at which the token is valid, epoch ms. */
   validFrom: number
   /** Latest `now` at which the token is valid, epoch ms. */
@@ -50,7 +56,11 @@ export class VerifiedTokenCache {
     // jsonwebtoken reads the real clock when `Math.floor(now / 1000)` is 0 (`clockTimestamp ||
     // Date.now()`), so within the epoch's first second only the full check knows the answer.
     if (now >= 0 && now < 1000) return undefined
-    const claims = JSON.parse(entry.claims) as Record<string, unknown>
+    // A shallow copy costs ~0.03 µs, JSON.parse of typical claims ~0.8 µs and its garbage.
+    const claims =
+      entry.json === undefined
+        ? { ...entry.claims }
+        : (JSON.parse(entry.json) as Record<string, unknown>)
     return {
       sub: claims.sub as string,
       sid: claims.sid as string,
@@ -67,7 +77,15 @@ export class VerifiedTokenCache {
     // A window that cannot be computed exactly (time claims or a leeway so large that the
     // bounds lose precision) is not cached: such a token just takes the full check every time.
     if (window === undefined) return
-    this.#entries.set(token, { claims: JSON.stringify(info.claims), ...window })
+    const claims = { ...info.claims }
+    const nested = Object.values(claims).some(
+      (value) => typeof value === 'object' && value !== null,
+    )
+    this.#entries.set(token, {
+      claims,
+      json: nested ? JSON.stringify(claims) : undefined,
+      ...window,
+    })
   }
 }
 

@@ -158,6 +158,25 @@ t.test('editing what verify returned does not change what the next call sees', a
 })
 
 t.test(
+  'editing a nested claim of what verify returned does not change the next call',
+  async (t) => {
+    const { cached, uncached } = twins(makeClock())
+    const { access_token } = await cached.issue('alice', {
+      roles: ['reader'],
+      profile: { tier: 'free' },
+    })
+    const expected = await uncached.verify(access_token)
+    const first = await cached.verify(access_token)
+    ;(first.claims.roles as string[]).push('admin')
+    ;(first.claims.profile as { tier: string }).tier = 'gold'
+    const second = await cached.verify(access_token)
+    t.same(second, expected)
+    t.same(second.claims.roles, ['reader'])
+    t.same(second.claims.profile, { tier: 'free' })
+  },
+)
+
+t.test(
   'a repeated token is verified once, up to verifyCacheSize tokens; 0 turns the cache off',
   async (t) => {
     let fullChecks = 0
