@@ -147,6 +147,8 @@ async function main() {
       })
     }
   }
+  // A real access token (~350 characters), so the header @baton/fetch sends is a realistic size.
+  const clientToken = apps['baton-lru'].ready.token
   for (const row of CLIENT_ROWS) {
     const url = urlOf(plainServer)
     cases.push({
@@ -157,6 +159,7 @@ async function main() {
           url,
           seconds,
           concurrency: CONNECTIONS,
+          token: clientToken,
         })
         return {
           rps: result.rps,
@@ -268,6 +271,7 @@ async function preflight(apps, plainServer, client, urlOf) {
   }
   await plainServer.call('withToken')
   await client.call('fetchLoop', {
+    token: 'preflight-token',
     kind: 'baton',
     url: urlOf(plainServer),
     seconds: 0.05,
@@ -357,6 +361,10 @@ function summarize(samples) {
       cpuRatio: ratioTo(id, baseline, cpuRatio),
       rounds: runs.map((run) => [round2(run.rps), round2(run.cpuPerRequest)]),
     }
+  }
+  if (out.baton && out['raw-header']) {
+    out.baton.vsRawHeader = ratioTo('baton', 'raw-header')
+    out.baton.cpuVsRawHeader = ratioTo('baton', 'raw-header', cpuRatio)
   }
   if (out['baton-lru'] && out['express-jwt']) {
     out['baton-lru'].vsExpressJwt = ratioTo('baton-lru', 'express-jwt')

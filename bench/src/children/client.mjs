@@ -14,6 +14,10 @@ function clientFor(kind, url, token) {
   switch (kind) {
     case 'raw':
       return (target) => fetch(target)
+    case 'raw-header': {
+      const headers = { authorization: `Bearer ${token}` }
+      return (target) => fetch(target, { headers })
+    }
     case 'ky':
       // ky as its README shows it: the defaults (timeout, retry, throwHttpErrors) included.
       return (target) => ky.get(target)
@@ -34,7 +38,7 @@ function clientFor(kind, url, token) {
  * `concurrency` loops, each sending a GET and reading its body to the end, until `seconds` pass.
  * Resolves the completed requests per second and any failures.
  */
-async function fetchLoop({ kind, url, seconds, concurrency = 10, token = 'bench-access-token' }) {
+async function fetchLoop({ kind, url, seconds, concurrency = 10, token }) {
   const send = clientFor(kind, url, token)
   let done = 0
   let failed = 0

@@ -60,6 +60,12 @@ export function targetRows(results) {
     batonFetch?.cpuRatio,
     TARGETS.fetchVsRaw,
   )
+  both(
+    `@baton/fetch ≥ ${TARGETS.fetchVsRaw}× raw fetch sending the same header by hand`,
+    batonFetch?.vsRawHeader,
+    batonFetch?.cpuVsRawHeader,
+    TARGETS.fetchVsRaw,
+  )
   for (const entry of memory) {
     check(
       `≤ 1 KiB per session in LruSessionStore at ${integer(entry.sessions)} sessions`,
