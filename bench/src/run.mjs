@@ -243,14 +243,26 @@ async function main() {
   }
 
   mkdirSync(outDir, { recursive: true })
-  const markdown = renderMarkdown(results)
+  const markdown = await formatted(renderMarkdown(results), join(outDir, 'RESULTS.md'))
   writeFileSync(join(outDir, 'RESULTS.md'), markdown)
   writeFileSync(join(outDir, 'ratios.svg'), renderSvg(results))
-  writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  const json = await formatted(JSON.stringify(results), join(outDir, 'results.json'))
+  writeFileSync(join(outDir, 'results.json'), json)
   process.stdout.write(markdown)
   log(
     `wrote ${join(outDir, 'RESULTS.md')}, ratios.svg and results.json in ${results.environment.durationSeconds.toFixed(0)} s`,
   )
+}
+
+/** The text as the repository's Prettier writes it, so committed results pass `pnpm lint`. */
+async function formatted(text, filepath) {
+  try {
+    const prettier = await import('prettier')
+    const options = (await prettier.resolveConfig(filepath)) ?? {}
+    return await prettier.format(text, { ...options, filepath })
+  } catch {
+    return text.endsWith('\n') ? text : `${text}\n`
+  }
 }
 
 /** Every app answers as it should before anything is timed: refused without a token, the same body with one. */
