@@ -1,7 +1,7 @@
 // Runs every workspace's tap suite one after another (the machine has 2 cores; the suites start
 // real servers, so running them side by side only makes them slower and noisier), streams their
 // output, and ends with one line totalling tap's counts: `N passed, N failed`.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -16,6 +16,8 @@ const workspaces = [
 ]
   .filter((dir) => existsSync(join(root, dir, 'package.json')))
   .filter((dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).scripts?.test)
+
+ensureSystemPackages()
 
 let passed = 0
 let failed = 0
@@ -59,4 +61,39 @@ function run(dir) {
     })
     child.on('close', (code) => resolve({ code: code ?? 1, summary: last }))
   })
+}
+
+/**
+ * The Redis store's tests start real redis-server processes and the demo's end-to-end tests drive
+ * Debian's Chromium. On a fresh machine where we are root with apt-get (this project's machines
+ * and CI), install what is missing; anywhere else, say exactly what to install rather than let
+ * those suites fail one by one.
+ */
+function ensureSystemPackages() {
+  const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0
+  const missing = []
+  if (!has('redis-server')) missing.push('redis-server')
+  if (!has('redis-cli')) missing.push('redis-tools')
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium')
+  if (missing.length === 0) return
+  const root = typeof process.getuid === 'function' && process.getuid() === 0
+  if (!root || !has('apt-get')) {
+    console.error(
+      `The tests need ${missing.join(', ')}: install them (Debian: apt-get install -y ${missing.join(' ')}), then run the tests again.`,
+    )
+    process.exit(1)
+  }
+  console.log(`Installing ${missing.join(', ')} with apt-get: the tests run them for real.`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  for (const args of [
+    ['update', '-q'],
+    ['install', '-y', '-q', '--no-install-recommends', ...missing],
+  ]) {
+    if (spawnSync('apt-get', args, { stdio: 'inherit', env }).status !== 0) {
+      console.error(
+        `apt-get ${args[0]} failed: install ${missing.join(', ')} by hand, then run the tests again.`,
+      )
+      process.exit(1)
+    }
+  }
 }
