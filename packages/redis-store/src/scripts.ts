@@ -78,6 +78,23 @@ end
 local function ttlUntil(expiry, now)
   return string.format('%d', math.max(1, math.ceil(expiry - now)))
 end
+
+-- Walks the subject's index: forgets members whose session is gone, drops corrupt ones
+-- (counting them), and calls visit(member, key) for each session still live at now.
+local function eachLive(now, visit)
+  for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    local key = base .. member
+    local s = state(key)
+    if s == nil then
+      unindex(member)
+    elseif s == false then
+      drop(key, member)
+      corrupt = corrupt + 1
+    elseif s.refreshExpiresAt > now then
+      visit(member, key)
+    end
+  end
+end
 `
 
 /** KEYS: index, session. ARGV: sid. → {'found', hgetall} | {'missing'} | {'corrupt'} */
@@ -101,18 +118,9 @@ const CREATE = `${PRELUDE}
 local sid, now, max, policy = ARGV[1], number(ARGV[2]), number(ARGV[3]), ARGV[4]
 checkIndex()
 local live = {}
-for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
-  local key = base .. member
-  local s = state(key)
-  if s == nil then
-    unindex(member)
-  elseif s == false then
-    drop(key, member)
-    corrupt = corrupt + 1
-  elseif s.refreshExpiresAt > now and member ~= sid then
-    table.insert(live, member)
-  end
-end
+eachLive(now, function(member)
+  if member ~= sid then table.insert(live, member) end
+end)
 local evicted = {'ok', corrupt}
 local excess = #live - (max - 1)
 if excess > 0 then
@@ -203,18 +211,9 @@ const LIST = `${PRELUDE}
 local now = number(ARGV[1])
 checkIndex()
 local sessions = {}
-for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
-  local key = base .. member
-  local s = state(key)
-  if s == nil then
-    unindex(member)
-  elseif s == false then
-    drop(key, member)
-    corrupt = corrupt + 1
-  elseif s.refreshExpiresAt > now then
-    table.insert(sessions, {member, redis.call('HGETALL', key)})
-  end
-end
+eachLive(now, function(member, key)
+  table.insert(sessions, {member, redis.call('HGETALL', key)})
+end)
 return {corrupt, sessions}
 `
 
