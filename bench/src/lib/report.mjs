@@ -83,7 +83,6 @@ export function targetRows(results) {
 
 export function renderMarkdown(results) {
   const { settings, environment: env, throughput, micro, memory, stampedes } = results
-  const failures = (entry) => (entry.failures === 0 ? '0' : `**${entry.failures}**`)
   const out = []
   out.push(
     `# Baton benchmarks (issue #6)${settings.mode === 'quick' ? ' — quick smoke run, not a measurement' : ''}`,
@@ -108,19 +107,7 @@ export function renderMarkdown(results) {
   out.push(
     table(
       ['app', 'req/s', 'p99 ms', '× no auth', 'server CPU µs/req', '× no auth by CPU', 'failures'],
-      VERIFIER_ROWS.map((row) => {
-        const entry = throughput[row.id]
-        if (entry === undefined) return unavailable(row, results, 7)
-        return [
-          row.label,
-          integer(entry.rps),
-          fixed(entry.p99, 0),
-          ratio(entry.ratio),
-          fixed(entry.cpuPerRequest, 0),
-          ratio(entry.cpuRatio),
-          failures(entry),
-        ]
-      }),
+      VERIFIER_ROWS.map((row) => throughputCells(row, throughput, results)),
     ),
   )
   out.push(
@@ -177,19 +164,7 @@ export function renderMarkdown(results) {
         '× no-auth GET by CPU',
         'failures',
       ],
-      ENDPOINT_ROWS.map((row) => {
-        const entry = throughput[row.id]
-        if (entry === undefined) return unavailable(row, results, 7)
-        return [
-          row.label,
-          integer(entry.rps),
-          fixed(entry.p99, 0),
-          ratio(entry.ratio),
-          fixed(entry.cpuPerRequest, 0),
-          ratio(entry.cpuRatio),
-          failures(entry),
-        ]
-      }),
+      ENDPOINT_ROWS.map((row) => throughputCells(row, throughput, results)),
     ),
   )
   out.push(
@@ -342,4 +317,23 @@ export function renderSvg(results) {
     '</svg>',
     '',
   ].join('\n')
+}
+
+/** One row of a server-throughput table (cases 1 and 3), or its "unavailable" row. */
+function throughputCells(row, throughput, results) {
+  const entry = throughput[row.id]
+  if (entry === undefined) return unavailable(row, results, 7)
+  return [
+    row.label,
+    integer(entry.rps),
+    fixed(entry.p99, 0),
+    ratio(entry.ratio),
+    fixed(entry.cpuPerRequest, 0),
+    ratio(entry.cpuRatio),
+    failures(entry),
+  ]
+}
+
+function failures(entry) {
+  return entry.failures === 0 ? '0' : `**${entry.failures}**`
 }
