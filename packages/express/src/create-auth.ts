@@ -128,7 +128,8 @@ export function createAuth(options: AuthOptions = {}): Auth {
     } catch (error) {
       throw new StoreUnavailableError(config.retryAfter, error)
     }
-    if (!(result instanceof Promise)) return result
+    // A thenable from another promise library counts as asynchronous too, not as the answer.
+    if (!isPromiseLike(result)) return result
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -176,15 +177,27 @@ export function createAuth(options: AuthOptions = {}): Auth {
 
   const verified = new VerifiedTokenCache(config.verifyCacheSize, config.leewayMs)
 
-  const verify = async (token: string): Promise<AuthInfo> => {
+  /**
+   * Verifies an access token and its session. Synchronous when the store answers synchronously
+   * (the LRU store), so `auth.required()` can call `next()` without a trip through the microtask
+   * queue: in bench/ that trip was about 5% of a protected request's server time.
+   */
+  const verifyNow = (token: string): Awaitable<AuthInfo> => {
     const at = now()
     let info = verified.get(token, at)
     if (info === undefined) {
       info = verifyAccessToken(token, policy, at)
       verified.set(token, info)
     }
+    const checked = info
     // Never cached: the session decides on every request, so logout and revocation are immediate.
-    const session = await call(() => store.get(info.sid, at))
+    const session = call(() => store.get(checked.sid, at))
+    return session instanceof Promise
+      ? session.then((answer) => checkSession(checked, answer, at))
+      : checkSession(checked, session, at)
+  }
+
+  const checkSession = (info: AuthInfo, session: Session | undefined, at: number): AuthInfo => {
     if (session === undefined || session.sub !== info.sub) {
       throw new InvalidTokenError(
         'ERR_TOKEN_REVOKED',
@@ -200,6 +213,8 @@ export function createAuth(options: AuthOptions = {}): Auth {
     }
     return info
   }
+
+  const verify = async (token: string): Promise<AuthInfo> => verifyNow(token)
 
   const issue = async (
     sub: string,
@@ -372,7 +387,16 @@ export function createAuth(options: AuthOptions = {}): Auth {
     return { revoked: true, sub: info.sub }
   }
 
-  const verifyForRequest = (token: string): Promise<AuthInfo> => verify(token).catch(rejected)
+  /** `verifyNow` for the middleware: a refusal is reported to `onEvent` on its way out. */
+  const verifyForRequest = (token: string): Awaitable<AuthInfo> => {
+    let result: Awaitable<AuthInfo>
+    try {
+      result = verifyNow(token)
+    } catch (error) {
+      return rejected(error)
+    }
+    return result instanceof Promise ? result.catch(rejected) : result
+  }
 
   const auth: Auth = {
     router: () =>
@@ -442,4 +466,8 @@ function checkClaims(claims: unknown): Record<string, unknown> {
     throw new TypeError(`claims must serialize to at most ${MAX_CLAIMS_BYTES} bytes of JSON`)
   }
   return JSON.parse(json) as Record<string, unknown>
+}
+
+function isPromiseLike<T>(value: Awaitable<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }

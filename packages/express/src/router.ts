@@ -10,6 +10,7 @@ import {
   UnsupportedGrantTypeError,
 } from './errors.js'
 import type { AuthenticatedUser, ResolvedOptions } from './options.js'
+import type { Awaitable } from './session-store.js'
 import type { AuthInfo } from './tokens.js'
 import { bearerToken, required, sendError, type AuthenticatedRequest } from './verify.js'
 
@@ -29,7 +30,7 @@ export interface RouterContext {
   listSessions(sub: string, currentSid?: string): Promise<SessionInfo[]>
   revokeSession(sid: string, ownerSub?: string): Promise<boolean>
   revokeAllSessions(sub: string, exceptSid?: string): Promise<number>
-  verify(token: string): Promise<AuthInfo>
+  verify(token: string): Awaitable<AuthInfo>
   rejected(error: unknown): never
 }
 
