@@ -17,11 +17,13 @@ import { AuthError, isAuthError, summarizeResponse } from './errors.js'
 import { resolveOptions, type AuthFetchOptions } from './options.js'
 import { callbackRefreshGrant, httpRefreshGrant } from './refresh-grant.js'
 import { Refresher, type LoginFunction } from './refresher.js'
-import { describeRequest, type FetchFunction, type OutgoingRequest } from './request.js'
+import { describeRequest, UrlReader, type FetchFunction, type OutgoingRequest } from './request.js'
 import { retryDelay } from './retry.js'
 import { revoke } from './revocation.js'
 import { Session } from './session.js'
 import type { TokenSet } from './token-set.js'
+
+type Awaitable<T> = T | Promise<T>
 
 export interface AuthFetch {
   /** The global fetch's signature and semantics, with the session's token. Bound: destructure freely. */
@@ -72,6 +74,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       })
     : config.refresh && callbackRefreshGrant(config.refresh, now)
   const refresher = new Refresher({ session, grant, login: config.login, now })
+  const urls = new UrlReader()
 
   /** The last tokens a 401 refused: not worth sending again if their renewal failed. */
   let refused: TokenSet | null = null
@@ -114,17 +117,20 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     return current
   }
 
-  /** The tokens to send with: step 2 above. */
-  const tokensToSend = async (signal: AbortSignal | undefined): Promise<TokenSet | null> => {
-    if (ready) await abortable(ready, signal)
+  /**
+   * The tokens to send with: step 2 above. Synchronous in the common case — no load, renewal
+   * or login in flight and tokens not about to expire — so that a request pays no extra
+   * microtask turns for its bookkeeping.
+   */
+  const tokensToSend = (signal: AbortSignal | undefined): Awaitable<TokenSet | null> => {
+    if (ready) return abortable(ready, signal).then(() => currentTokens(signal))
+    return currentTokens(signal)
+  }
+
+  const currentTokens = (signal: AbortSignal | undefined): Awaitable<TokenSet | null> => {
+    const recover = (error: unknown): TokenSet => afterFailure(error, signal)
     const pending = refresher.pending
-    if (pending) {
-      try {
-        return await abortable(pending, signal)
-      } catch (error) {
-        return afterFailure(error, signal)
-      }
-    }
+    if (pending) return abortable(pending, signal).catch(recover)
     const tokens = session.tokens
     if (tokens === null) return null
     // Tokens a 401 refused (their renewal failed) are renewed before sending, not sent again.
@@ -134,11 +140,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       // access token still works.
       if (!canRefresh(tokens) && expiresAt(tokens) > now()) return tokens
     }
-    try {
-      return await abortable(refresher.renew(tokens, refresher.epoch), signal)
-    } catch (error) {
-      return afterFailure(error, signal)
-    }
+    return abortable(refresher.renew(tokens, refresher.epoch), signal).catch(recover)
   }
 
   const wait = (response: Response | undefined, signal: AbortSignal | undefined): Promise<void> =>
@@ -170,12 +172,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
 
   const authFetch: FetchFunction = async (input, init) => {
     assertUsable()
-    const request = describeRequest(input, init)
-    if (
-      request === undefined ||
-      !config.origins.has(request.url.origin) ||
-      request.hasAuthorization
-    ) {
+    const request = describeRequest(urls, input, init)
+    if (request === undefined || !config.origins.has(request.origin) || request.hasAuthorization) {
       return baseFetch(input, init)
     }
     // As fetch does: an aborted call rejects before anything happens (not even a refresh).
@@ -183,7 +181,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     const replay = request.replayableBody && retry.methods.has(request.method)
     const budget = { transient: replay }
 
-    const sentWith = await tokensToSend(request.signal)
+    const next = tokensToSend(request.signal)
+    const sentWith = next instanceof Promise ? await next : next
     const sentEpoch = refresher.epoch
     const response = await send(request, sentWith, replay, budget)
     // Without a session and without a way to start one, a 401 is just the answer.
@@ -209,7 +208,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       'AUTH_REFRESH_FAILED',
       'The request was refused again with renewed tokens',
       {
-        cause: summarizeResponse(response, request.url.href, undefined, [
+        cause: summarizeResponse(response, request.href, undefined, [
           sentWith?.accessToken,
           fresh.accessToken,
         ]),

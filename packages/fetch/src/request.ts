@@ -9,7 +9,9 @@ import type { TokenSet } from './token-set.js'
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
 export interface OutgoingRequest {
-  readonly url: URL
+  /** The serialized origin the call goes to, as `new URL(…).origin` gives it. */
+  readonly origin: string
+  readonly href: string
   /** Upper-cased, for comparison only; what is sent is the caller's spelling. */
   readonly method: string
   readonly signal: AbortSignal | undefined
@@ -21,7 +23,56 @@ export interface OutgoingRequest {
    * The arguments for the underlying fetch, with `Authorization: Bearer …` when `tokens` is set.
    * With `replay`, a `Request` input is cloned so that it can be sent again.
    */
-  attempt(tokens: TokenSet | null, replay: boolean): [string | URL | Request, RequestInit]
+  attempt(
+    tokens: TokenSet | null,
+    replay: boolean,
+  ): [string | URL | Request, RequestInit | undefined]
+}
+
+interface Target {
+  readonly origin: string
+  readonly href: string
+}
+
+/** How many distinct URL strings `UrlReader` remembers, and how long each may be. */
+const MEMO_ENTRIES = 128
+const MEMO_MAX_LENGTH = 1024
+
+/**
+ * Resolves call URLs as fetch does, remembering the answers for a few recent URL strings: a
+ * client calls the same few endpoints over and over, and the same string against the same base
+ * always resolves the same way. The memo is emptied when the base changes (a page's history
+ * navigation) or when it is full, so it stays small.
+ */
+export class UrlReader {
+  #base: string | undefined
+  readonly #memo = new Map<string, Target>()
+
+  /** The call's target, or undefined when its URL cannot be resolved. */
+  read(input: string | URL): Target | undefined {
+    if (input instanceof URL) return { origin: input.origin, href: input.href }
+    const base = documentBase()
+    if (base !== this.#base) {
+      this.#memo.clear()
+      this.#base = base
+    }
+    // Not a URL of this realm: the URL constructor reads it as fetch does (through its string).
+    const key = typeof input === 'string' && input.length <= MEMO_MAX_LENGTH ? input : undefined
+    const known = key === undefined ? undefined : this.#memo.get(key)
+    if (known !== undefined) return known
+    let url: URL
+    try {
+      url = new URL(input, base)
+    } catch {
+      return undefined
+    }
+    const target = { origin: url.origin, href: url.href }
+    if (key !== undefined) {
+      if (this.#memo.size >= MEMO_ENTRIES) this.#memo.clear()
+      this.#memo.set(key, target)
+    }
+    return target
+  }
 }
 
 /**
@@ -29,35 +80,58 @@ export interface OutgoingRequest {
  * reject it with its own error).
  */
 export function describeRequest(
+  urls: UrlReader,
   input: string | URL | Request,
   init: RequestInit | undefined,
 ): OutgoingRequest | undefined {
   const request = isRequest(input) ? input : undefined
-  let url: URL
-  try {
-    // Not a Request, so a string or a URL (which the URL constructor reads as fetch does).
-    url = new URL(request ? request.url : (input as string | URL), documentBase())
-  } catch {
-    return undefined
-  }
-  // A `headers` in init replaces the Request's headers entirely, as in fetch.
-  const headers = new Headers(init?.headers ?? request?.headers)
+  const where = urls.read(request ? request.url : (input as string | URL))
+  if (where === undefined) return undefined
+  // A `headers` in init replaces the Request's headers entirely, as in fetch. A snapshot, taken
+  // now as fetch takes it: what the caller changes later is not sent by a later attempt.
+  const source = init?.headers ?? request?.headers
+  const snapshot = source === undefined ? undefined : new Headers(source)
   const initBody = init?.body
   return {
-    url,
+    origin: where.origin,
+    href: where.href,
     method: (init?.method ?? request?.method ?? 'GET').toUpperCase(),
     signal: init?.signal ?? request?.signal ?? undefined,
-    hasAuthorization: headers.has('authorization'),
+    hasAuthorization: snapshot?.has('authorization') ?? false,
     // A stream (or async iterable) given in init can be read only once. A Request's own body is
     // a stream too, but `clone()` tees it, so a Request can always be replayed from a clone.
     replayableBody: initBody == null || !isStream(initBody),
     attempt: (tokens, replay) => {
-      const sent = new Headers(headers)
-      if (tokens !== null) sent.set('authorization', `Bearer ${tokens.accessToken}`)
       const target = request ? (replay ? request.clone() : request) : input
+      const authorization = tokens === null ? undefined : bearer(tokens)
+      if (snapshot === undefined) {
+        // No headers of the caller's: theirs are passed on as given, or one header is added.
+        return [
+          target,
+          authorization === undefined ? init : { ...init, headers: { authorization } },
+        ]
+      }
+      // Headers of its own for each attempt: an underlying fetch may keep what it was given.
+      const sent = new Headers(snapshot)
+      if (authorization !== undefined) sent.set('authorization', authorization)
       return [target, { ...init, headers: sent }]
     },
   }
+}
+
+/**
+ * `Bearer <access token>` for a token set, built once: a request then allocates no new copy of
+ * the token, and every request hands the underlying fetch the same (already flat) string.
+ */
+const bearerValues = new WeakMap<TokenSet, string>()
+
+function bearer(tokens: TokenSet): string {
+  let value = bearerValues.get(tokens)
+  if (value === undefined) {
+    value = `Bearer ${tokens.accessToken}`
+    bearerValues.set(tokens, value)
+  }
+  return value
 }
 
 /** The base URL fetch resolves a relative URL against: the document's, else the worker's. */

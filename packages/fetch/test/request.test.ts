@@ -1,0 +1,126 @@
+// How one call is read and sent: the URL memo never lets a stale answer decide where the token
+// goes, and every attempt gets headers of its own, snapshotted when the call was made.
+import t from 'tap'
+import { createAuthFetch } from '../src/create-auth-fetch.js'
+import { json, unauthorized } from './fixtures/scripted-fetch.js'
+import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+
+/** A client whose underlying fetch answers with the Authorization header it was given. */
+function echoing() {
+  const inits: (RequestInit | undefined)[] = []
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    tokens: { accessToken: 'A1' },
+    fetch: async (input, init) => {
+      inits.push(init)
+      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}))
+      return json({ authorization: headers.get('authorization') })
+    },
+  })
+  const authorizationOf = async (input: string | URL, init?: RequestInit) =>
+    ((await (await api.fetch(input, init)).json()) as { authorization: string | null })
+      .authorization
+  return { api, inits, authorizationOf }
+}
+
+t.test('a relative URL is resolved again when the document base changes', async (t) => {
+  const { authorizationOf } = echoing()
+  const globals = globalThis as { document?: { baseURI: string } }
+  t.teardown(() => {
+    delete globals.document
+  })
+  globals.document = { baseURI: `${ORIGIN}/app/` }
+  t.equal(await authorizationOf('/api/x'), 'Bearer A1')
+  t.equal(await authorizationOf('/api/x'), 'Bearer A1', 'the remembered answer')
+  globals.document = { baseURI: 'https://elsewhere.test/app/' }
+  t.equal(await authorizationOf('/api/x'), null, 'the same string, now another origin')
+  globals.document = { baseURI: `${ORIGIN}/other/` }
+  t.equal(await authorizationOf('/api/x'), 'Bearer A1')
+})
+
+t.test('many distinct URLs, and very long ones, are each judged on their own', async (t) => {
+  const { authorizationOf } = echoing()
+  const wrong: string[] = []
+  // More distinct strings than the memo holds, ours and others' interleaved, each asked twice.
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 300; i++) {
+      const ours = i % 2 === 0
+      const url = `${ours ? ORIGIN : 'https://elsewhere.test'}/api/item/${i}`
+      const expected = ours ? 'Bearer A1' : null
+      if ((await authorizationOf(url)) !== expected) wrong.push(url)
+    }
+  }
+  t.same(wrong, [], 'every URL got the token exactly when its origin is ours')
+  const long = `/api/${'x'.repeat(5000)}`
+  t.equal(await authorizationOf(`${ORIGIN}${long}`), 'Bearer A1')
+  t.equal(await authorizationOf(`https://elsewhere.test${long}`), null)
+  t.equal(await authorizationOf(`${ORIGIN}${long}`), 'Bearer A1')
+})
+
+t.test('a URL-like object is read through its string, as fetch reads it', async (t) => {
+  const { authorizationOf } = echoing()
+  const ours = { toString: () => API } as unknown as string
+  const theirs = { toString: () => 'https://elsewhere.test/api' } as unknown as string
+  t.equal(await authorizationOf(ours), 'Bearer A1')
+  t.equal(await authorizationOf(theirs), null)
+})
+
+t.test('without headers of the caller, their init is passed on as given', async (t) => {
+  const { inits } = echoing()
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    fetch: async (_input, init) => {
+      inits.push(init)
+      return new Response('ok')
+    },
+  })
+  const init = { method: 'GET' }
+  await api.fetch(API, init)
+  await api.fetch(API)
+  t.equal(inits[0], init, 'no session: the very same init')
+  t.equal(inits[1], undefined)
+})
+
+t.test('each attempt gets headers of its own, taken when the call was made', async (t) => {
+  const server = tokenServer()
+  const received: (HeadersInit | undefined)[] = []
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    refreshUrl: REFRESH_URL,
+    now: server.clock,
+    tokens: server.initial(),
+    fetch: async (input, init) => {
+      received.push(init?.headers)
+      const response = await server.fetch(input, init)
+      // An underlying fetch that edits what it was given (a tracing wrapper, say).
+      if (init?.headers instanceof Headers) init.headers.set('x-trace', 'edited')
+      return response
+    },
+  })
+  let calls = 0
+  const answer = server.onApi
+  server.onApi = (call) => (++calls === 1 ? unauthorized() : answer(call))
+
+  const headers = new Headers({ 'x-mine': 'before' })
+  const pending = api.fetch(API, { headers })
+  headers.set('x-mine', 'after')
+  t.equal((await pending).status, 200)
+
+  const sent = server.apiCalls()
+  t.same(
+    sent.map((call) => [
+      call.authorization,
+      call.headers.get('x-mine'),
+      call.headers.get('x-trace'),
+    ]),
+    [
+      ['Bearer A1', 'before', null],
+      ['Bearer A2', 'before', null],
+    ],
+    'the retry carries the new token and the snapshot, not later edits by anyone',
+  )
+  const apiHeaders = received.filter((value) => value instanceof Headers)
+  t.equal(apiHeaders.length, 2)
+  t.not(apiHeaders[0], apiHeaders[1], 'two attempts, two objects')
+  t.not(apiHeaders[0], headers, 'never the caller’s own object')
+})
