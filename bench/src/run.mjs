@@ -35,8 +35,8 @@ const { values: flags } = parseArgs({
 const quick = flags.quick
 const settings = {
   mode: quick ? 'quick' : 'full',
-  rounds: Number(flags.rounds ?? (quick ? 1 : 12)),
-  seconds: Number(flags.seconds ?? (quick ? 1 : 2)),
+  rounds: Number(flags.rounds ?? (quick ? 1 : 40)),
+  seconds: Number(flags.seconds ?? (quick ? 1 : 0.5)),
   warmupSeconds: quick ? 0.5 : 2,
   microBatchMs: quick ? 100 : 500,
   microWarmupMs: quick ? 100 : 1000,
@@ -123,6 +123,7 @@ async function main() {
     const headers = child.ready.token ? { authorization: `Bearer ${child.ready.token}` } : {}
     cases.push({
       id: app.id,
+      group: 1,
       run: (seconds) => withServerCpu(child, () => load({ url: urlOf(child), headers, seconds })),
     })
   }
@@ -132,6 +133,7 @@ async function main() {
     if (row.id.startsWith('refresh')) {
       cases.push({
         id: row.id,
+        group: 3,
         run: (seconds) =>
           withServerCpu(child, () => loadRefresh(child, urlOf(child, '/auth/refresh'), seconds)),
       })
@@ -140,6 +142,7 @@ async function main() {
       const headers = { 'content-type': 'application/json' }
       cases.push({
         id: row.id,
+        group: 3,
         run: (seconds) =>
           withServerCpu(child, () =>
             load({ url: urlOf(child, '/auth/login'), method: 'POST', headers, body, seconds }),
@@ -153,6 +156,7 @@ async function main() {
     const url = urlOf(plainServer)
     cases.push({
       id: row.id,
+      group: 4,
       run: async (seconds) => {
         const result = await client.call('fetchLoop', {
           kind: row.id,
@@ -175,9 +179,16 @@ async function main() {
   log(`warming up ${cases.length} cases`)
   for (const entry of cases) await entry.run(settings.warmupSeconds)
   const samples = Object.fromEntries(cases.map((entry) => [entry.id, []]))
+  // This machine's throughput drifts over seconds, and a ratio is only as good as how close in
+  // time its two measurements were. So runs are short, and each round runs the cases of one
+  // comparison back to back — case 1's apps, case 3's endpoints, case 4's clients; the groups in
+  // a random order and each group's cases in a random order.
+  const groups = [1, 3, 4].map((group) => cases.filter((entry) => entry.group === group))
   for (let round = 1; round <= settings.rounds; round++) {
-    log(`round ${round}/${settings.rounds}`)
-    for (const entry of shuffle(cases)) samples[entry.id].push(await entry.run(settings.seconds))
+    if (round === 1 || round % 10 === 0) log(`round ${round}/${settings.rounds}`)
+    for (const group of shuffle(groups)) {
+      for (const entry of shuffle(group)) samples[entry.id].push(await entry.run(settings.seconds))
+    }
   }
 
   log('microbenchmarks')

@@ -90,12 +90,12 @@ export function renderMarkdown(results) {
   out.push('')
   out.push(
     [
-      `- Run: ${env.startedAt}, ${settings.mode} mode, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per throughput case (order shuffled each round), ${env.durationSeconds.toFixed(0)} s in all.`,
+      `- Run: ${env.startedAt}, ${settings.mode} mode, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per throughput case; in each round the cases of one table run back to back, tables and rows in a new random order each round; ${env.durationSeconds.toFixed(0)} s in all.`,
       `- Machine: ${env.cpu}; Node ${env.node}; ${env.redis.startsWith('unavailable') ? `Redis ${env.redis}` : env.redis.split(' ').slice(0, 3).join(' ')}.`,
       `- Cores: ${env.pinning}. Load average (1/5/15 min) before ${env.loadAverage.before.join(' / ')}, after ${env.loadAverage.after.join(' / ')}: other work on the machine shows up as noise.`,
       `- Load: autocannon, ${env.connections} connections, pipelining 1, loopback. Throughput counts 2xx answers only; "failures" counts every non-2xx, error and timeout.`,
-      '- Every figure is the median over rounds; every ratio is the median of per-round ratios (each against its baseline measured in the same round).',
-      '- "server CPU µs/req" is the app process\'s CPU time (user + system, from its own `process.cpuUsage()`) over the requests it received during the run; "× … by CPU" is the baseline\'s CPU per request over this row\'s, i.e. capacity per core relative to the baseline. Unlike req/s it does not depend on whether the load generator could saturate the server, nor much on what else the machine was running.',
+      "- Every figure is the median over rounds; every ratio is the median of per-round ratios (each against its baseline measured in the same round, seconds apart; table 3 against table 1's no-auth app).",
+      '- "server CPU µs/req" is the app process\'s CPU time (user + system, from its own `process.cpuUsage()`) over the requests it received during the run; "× … by CPU" is the baseline\'s CPU per request over this row\'s, i.e. capacity per core relative to the baseline. Unlike req/s it does not depend on whether the load generator could saturate the server; like req/s, it moves with what else the machine is running.',
     ].join('\n'),
   )
 
