@@ -63,6 +63,8 @@ const MIN_EPOCH_MS = 1e11
 
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
 
+const VSCHARS = /^[\x20-\x7e]+$/
+
 export class TokenSet {
   readonly #accessToken: string
   readonly #refreshToken: string | undefined
@@ -77,6 +79,11 @@ export class TokenSet {
     const where = 'TokenSet'
     if (!isRecord(init)) throw new TypeError(`${where}: expected an object`)
     this.#accessToken = requiredString(init.accessToken, 'accessToken', where)
+    // RFC 6749 §A.12: access-token = 1*VSCHAR. Anything else cannot go into a header, and the
+    // platform's error for a bad header value would quote it: refused here, unquoted.
+    if (!VSCHARS.test(this.#accessToken)) {
+      throw new TypeError(`${where}: accessToken must be printable ASCII (RFC 6749 §A.12)`)
+    }
     this.#refreshToken = optionalString(init.refreshToken, 'refreshToken', where)
     if (!isAbsent(init.tokenType) && String(init.tokenType).toLowerCase() !== 'bearer') {
       throw new TypeError(`${where}: tokenType must be "Bearer"`)
