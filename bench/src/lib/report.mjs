@@ -191,7 +191,7 @@ export function renderMarkdown(results) {
   )
   out.push(
     '',
-    `${results.environment.connections} concurrent request loops in one client process; each reads the body to the end. "client CPU" is the client process's CPU time per completed request.`,
+    `${results.environment.connections} concurrent request loops; each reads the body to the end. Each client runs in a process of its own (undici is optimized for the calls its process sees, so clients sharing one slow one another). "client CPU" is that process's CPU time per completed request.`,
   )
 
   out.push('', '## 5. Refresh stampede: N concurrent requests with an expired access token', '')
