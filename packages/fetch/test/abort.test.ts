@@ -9,12 +9,7 @@ import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.j
 
 function staleClient() {
   const server = tokenServer()
-  const refreshAnswer = gate()
-  const refresh = server.onRefresh
-  server.onRefresh = async (call) => {
-    await refreshAnswer.promise
-    return refresh(call)
-  }
+  const refreshAnswer = server.holdRefreshes()
   const api = createAuthFetch({
     origins: [ORIGIN],
     refreshUrl: REFRESH_URL,
@@ -48,12 +43,7 @@ t.test(
   'a caller aborted while its request waits for a proactive refresh rejects at once',
   async (t) => {
     const server = tokenServer()
-    const refreshAnswer = gate()
-    const refresh = server.onRefresh
-    server.onRefresh = async (call) => {
-      await refreshAnswer.promise
-      return refresh(call)
-    }
+    const refreshAnswer = server.holdRefreshes()
     const api = createAuthFetch({
       origins: [ORIGIN],
       refreshUrl: REFRESH_URL,

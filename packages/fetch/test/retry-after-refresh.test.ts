@@ -4,7 +4,7 @@ import t from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import { AuthError } from '../src/errors.js'
-import { gate, settle, until } from './fixtures/scripted-fetch.js'
+import { settle, until } from './fixtures/scripted-fetch.js'
 import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
 
 function staleClient(options: Partial<AuthFetchOptions> = {}) {
@@ -56,12 +56,7 @@ t.test(
 for (const method of ['POST', 'PATCH', 'PUT', 'DELETE']) {
   t.test(`${method} is not retried: its 401 comes back after the refresh settled`, async (t) => {
     const { server, api } = staleClient()
-    const refreshAnswer = gate()
-    const refresh = server.onRefresh
-    server.onRefresh = async (call) => {
-      await refreshAnswer.promise
-      return refresh(call)
-    }
+    const refreshAnswer = server.holdRefreshes()
     let settled = false
     const pending = api.fetch(API, { method, body: method === 'DELETE' ? null : 'payload' })
     void pending.then(() => (settled = true))

@@ -69,12 +69,7 @@ t.test('login() logs in, joins a login in flight, and waits for a refresh in fli
     },
     server,
   )
-  const refreshAnswer = gate()
-  const refresh = server.onRefresh
-  server.onRefresh = async (call) => {
-    await refreshAnswer.promise
-    return refresh(call)
-  }
+  const refreshAnswer = server.holdRefreshes()
   const refreshing = api.refresh()
   const first = api.login()
   const second = api.login()
@@ -190,12 +185,7 @@ t.test(
 
 t.test('logout() during a refresh: the waiters reject, the late tokens are dropped', async (t) => {
   const server = tokenServer()
-  const refreshAnswer = gate()
-  const refresh = server.onRefresh
-  server.onRefresh = async (call) => {
-    await refreshAnswer.promise
-    return refresh(call)
-  }
+  const refreshAnswer = server.holdRefreshes()
   const { api, changes } = client({ tokens: server.initial({ accessToken: 'A0' }) }, server)
   const waiting = api.fetch(API).catch((error: unknown) => error)
   const refreshing = api.refresh().catch((error: unknown) => error)

@@ -24,17 +24,12 @@ t.test(
   async (t) => {
     const { server, api } = staleClient()
     const firstAnswers = gate()
-    const refreshAnswer = gate()
     const answer = server.onApi
     server.onApi = async (call) => {
       if (call.authorization === 'Bearer A0') await firstAnswers.promise
       return answer(call)
     }
-    const refresh = server.onRefresh
-    server.onRefresh = async (call) => {
-      await refreshAnswer.promise
-      return refresh(call)
-    }
+    const refreshAnswer = server.holdRefreshes()
 
     const results = Promise.all(Array.from({ length: 100 }, () => api.fetch(API)))
     await until(() => server.apiCalls().length === 100)
@@ -97,12 +92,7 @@ t.test(
   'a request sent while a refresh is in flight waits for it and goes out with the new token',
   async (t) => {
     const { server, api } = staleClient()
-    const refreshAnswer = gate()
-    const refresh = server.onRefresh
-    server.onRefresh = async (call) => {
-      await refreshAnswer.promise
-      return refresh(call)
-    }
+    const refreshAnswer = server.holdRefreshes()
     const first = api.fetch(API)
     await until(() => server.refreshCalls().length === 1)
     const later = api.fetch(`${ORIGIN}/api/later`)
