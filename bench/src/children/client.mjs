@@ -13,6 +13,7 @@ const validTokens = (accessToken) => ({
 function clientFor(kind, url, token) {
   switch (kind) {
     case 'raw':
+    case 'raw-again':
       return (target) => fetch(target)
     case 'raw-header': {
       const headers = { authorization: `Bearer ${token}` }

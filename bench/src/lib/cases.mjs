@@ -30,6 +30,9 @@ export const CLIENT_ROWS = [
   { id: 'raw-header', label: 'raw fetch + the same Authorization header, set by hand' },
   { id: 'ky', label: 'ky (defaults)' },
   { id: 'baton', label: '@baton/fetch, valid token' },
+  // The same code as the first row in another process: how far it lands from 1.00× is the run's
+  // own resolution.
+  { id: 'raw-again', label: 'raw fetch again, another process (control)' },
 ]
 
 export const MICRO_ROWS = [
