@@ -121,6 +121,29 @@ t.test('methods that may not be sent twice are not retried', async (t) => {
   t.same(delays, [])
 })
 
+t.test('an underlying fetch that throws instead of rejecting counts as rejecting', async (t) => {
+  const server = tokenServer()
+  const failure = new TypeError('thrown, not rejected')
+  let throwNext = 0
+  const { api } = client({
+    fetch: (input, init) => {
+      if (throwNext > 0) {
+        throwNext--
+        throw failure
+      }
+      return server.fetch(input, init)
+    },
+    tokens: server.initial(),
+  })
+  throwNext = 1
+  t.equal((await api.fetch(API)).status, 200, 'a GET is retried once, as after a network error')
+  throwNext = 1
+  const post = api.fetch(API, { method: 'POST', body: 'x' })
+  t.type(post, Promise, 'the call still returns a promise')
+  t.equal(await post.catch((error: unknown) => error), failure, 'a POST rejects with it')
+  t.equal(server.apiCalls().length, 1, 'only the GET retry reached the server')
+})
+
 t.test('statuses: [] and retry: false turn the transient retry off', async (t) => {
   for (const retry of [{ statuses: [] }, false] as const) {
     const { server, api } = client({ retry })
