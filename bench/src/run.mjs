@@ -33,13 +33,17 @@ const { values: flags } = parseArgs({
   },
 })
 const quick = flags.quick
+const rounds = Number(flags.rounds ?? (quick ? 1 : 40))
+const clientGenerations = quick ? 1 : 8
 const settings = {
   mode: quick ? 'quick' : 'full',
-  rounds: Number(flags.rounds ?? (quick ? 1 : 40)),
+  rounds,
   seconds: Number(flags.seconds ?? (quick ? 1 : 0.5)),
   warmupSeconds: quick ? 0.5 : 2,
   // Case 4 runs on its own schedule (see runClients below).
-  clientWarmupSeconds: quick ? 0.5 : 12,
+  clientGenerations,
+  clientRounds: Math.ceil(rounds / clientGenerations),
+  clientWarmupSeconds: quick ? 0.5 : 10,
   clientSeconds: quick ? 0.5 : 1,
   microBatchMs: quick ? 100 : 500,
   microWarmupMs: quick ? 100 : 1000,
@@ -113,12 +117,8 @@ async function main() {
     BENCH_COUNT_REFRESH: '1',
   })
   const plainServer = await start('children/plain-server.mjs')
-  // Case 5's client (and the preflight's). Each client of case 4 gets a process of its own, as
-  // each app of case 1 does: undici's code is shared by every client in a process and is
-  // optimized for the mix of calls it sees, so clients sharing one process slow one another.
+  // Case 5's client (and the preflight's). Case 4 starts its own (see runClients).
   const client = await start('children/client.mjs')
-  const fetchClients = {}
-  for (const row of CLIENT_ROWS) fetchClients[row.id] = await start('children/client.mjs')
   const urlOf = (child, path = ROUTE) => `http://127.0.0.1:${child.ready.port}${path}`
 
   await preflight(apps, plainServer, client, urlOf)
@@ -175,7 +175,7 @@ async function main() {
 
   // A real access token (~350 characters), so the header @baton/fetch sends is a realistic size.
   const clientToken = apps['baton-lru'].ready.token
-  Object.assign(samples, await runClients(fetchClients, urlOf(plainServer), clientToken))
+  Object.assign(samples, await runClients(start, urlOf(plainServer), clientToken))
 
   log('microbenchmarks')
   const micro = await start('children/micro.mjs')
@@ -291,42 +291,62 @@ async function preflight(apps, plainServer, client, urlOf) {
 }
 
 /**
- * Case 4. A client process is only at its steady speed after several seconds of continuous load
- * (its first seconds cost up to four times the CPU per request), and it falls back after some
- * seconds idle; taking turns, as the apps do, would measure each client partly cold. So every
- * client runs at once, on the client core, without pause: a long warm-up, then back-to-back
- * rounds. Each round's clients share the same moments of the machine, so drift hits them alike.
- * Sharing one core, each gets a share of it: CPU time per request is the cost, and req/s follows
- * from it and from how the scheduler shared the core.
+ * Case 4. Each client runs in a process of its own, as each app of case 1 does: undici's code is
+ * shared by every client in a process and is optimized for the mix of calls it sees, so clients
+ * sharing one process slow one another.
+ *
+ * A client process is only at its steady speed after several seconds of continuous load (its
+ * first seconds cost up to four times the CPU per request), and it falls back after some seconds
+ * idle; taking turns, as the apps do, would measure each client partly cold. So all the clients
+ * run at once, on the client core, without pause: a long warm-up, then back-to-back rounds. Each
+ * round's clients share the same moments of the machine, so drift hits them alike. Sharing one
+ * core, each gets a share of it: CPU time per request is the cost, and req/s follows from it and
+ * from how the scheduler shared the core.
+ *
+ * Two processes running the same code settle at speeds a few percent apart, and stay there for as
+ * long as they live. So the rounds are spread over generations of fresh processes, each warmed up
+ * on its own, and the medians are taken over all of them: one process's luck is one draw among
+ * several, not the whole row.
  */
-async function runClients(fetchClients, url, token) {
-  const runAll = (seconds) =>
-    Promise.all(
-      CLIENT_ROWS.map((row) =>
-        fetchClients[row.id].call('fetchLoop', {
-          kind: row.id,
-          url,
-          seconds,
-          concurrency: CONNECTIONS,
-          token,
-        }),
-      ),
-    )
-  log(`case 4: ${CLIENT_ROWS.length} clients at once, warming up ${settings.clientWarmupSeconds} s`)
-  await runAll(settings.clientWarmupSeconds)
+async function runClients(start, url, token) {
   const samples = Object.fromEntries(CLIENT_ROWS.map((row) => [row.id, []]))
-  for (let round = 1; round <= settings.rounds; round++) {
-    const results = await runAll(settings.clientSeconds)
-    CLIENT_ROWS.forEach((row, index) => {
-      const result = results[index]
-      samples[row.id].push({
-        rps: result.rps,
-        p99: undefined,
-        cpuPerRequest: result.cpuPerRequest,
-        non2xx: result.failed,
-        errors: 0,
-      })
-    })
+  const generations = settings.clientGenerations
+  for (let generation = 1; generation <= generations; generation++) {
+    log(
+      `case 4: generation ${generation}/${generations}, ${CLIENT_ROWS.length} clients at once, warming up ${settings.clientWarmupSeconds} s`,
+    )
+    const clients = {}
+    for (const row of shuffle(CLIENT_ROWS)) clients[row.id] = await start('children/client.mjs')
+    const runAll = async (seconds) => {
+      const results = {}
+      await Promise.all(
+        shuffle(CLIENT_ROWS).map(async (row) => {
+          results[row.id] = await clients[row.id].call('fetchLoop', {
+            kind: row.id,
+            url,
+            seconds,
+            concurrency: CONNECTIONS,
+            token,
+          })
+        }),
+      )
+      return results
+    }
+    await runAll(settings.clientWarmupSeconds)
+    for (let round = 1; round <= settings.clientRounds; round++) {
+      const results = await runAll(settings.clientSeconds)
+      for (const row of CLIENT_ROWS) {
+        const result = results[row.id]
+        samples[row.id].push({
+          rps: result.rps,
+          p99: undefined,
+          cpuPerRequest: result.cpuPerRequest,
+          non2xx: result.failed,
+          errors: 0,
+        })
+      }
+    }
+    for (const child of Object.values(clients)) await child.stop()
   }
   return samples
 }

@@ -90,7 +90,7 @@ export function renderMarkdown(results) {
   out.push('')
   out.push(
     [
-      `- Run: ${env.startedAt}, ${settings.mode} mode, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per server throughput case (tables 1 and 3); in each round the cases of one table run back to back, tables and rows in a new random order each round. Table 4: all clients at once, ${settings.clientWarmupSeconds} s of warm-up, then ${settings.rounds} back-to-back round(s) of ${settings.clientSeconds} s. ${env.durationSeconds.toFixed(0)} s in all.`,
+      `- Run: ${env.startedAt}, ${settings.mode} mode, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per server throughput case (tables 1 and 3); in each round the cases of one table run back to back, tables and rows in a new random order each round. Table 4: all clients at once, in ${settings.clientGenerations} generation(s) of fresh processes, each ${settings.clientWarmupSeconds} s of warm-up then ${settings.clientRounds} back-to-back round(s) of ${settings.clientSeconds} s. ${env.durationSeconds.toFixed(0)} s in all.`,
       `- Machine: ${env.cpu}; Node ${env.node}; ${env.redis.startsWith('unavailable') ? `Redis ${env.redis}` : env.redis.split(' ').slice(0, 3).join(' ')}.`,
       `- Cores: ${env.pinning}. Load average (1/5/15 min) before ${env.loadAverage.before.join(' / ')}, after ${env.loadAverage.after.join(' / ')}: other work on the machine shows up as noise.`,
       `- Load: autocannon, ${env.connections} connections, pipelining 1, loopback. Throughput counts 2xx answers only; "failures" counts every non-2xx, error and timeout.`,
@@ -191,7 +191,7 @@ export function renderMarkdown(results) {
   )
   out.push(
     '',
-    `Each client: ${results.environment.connections} concurrent request loops, each reading the body to the end, in a process of its own (undici is optimized for the calls its process sees, so clients sharing one slow one another). The clients run at the same time, sharing the client core, without pause between rounds: a client process reaches its steady speed only after seconds of continuous load, and loses it when left idle. "client CPU" is the process's CPU time per completed request, the client's cost; req/s follows from it and from how the scheduler shared the core. The control row runs the same code as the first row: its distance from 1.00× is this run's resolution.`,
+    `Each client: ${results.environment.connections} concurrent request loops, each reading the body to the end, in a process of its own (undici is optimized for the calls its process sees, so clients sharing one slow one another). The clients run at the same time, sharing the client core, without pause between rounds: a client process reaches its steady speed only after seconds of continuous load, and loses it when left idle. Two processes running the same code settle a few percent apart and stay there, so the rounds are spread over ${results.settings.clientGenerations} generation(s) of fresh processes, each warmed up on its own, and every median is over all of them. "client CPU" is the process's CPU time per completed request, the client's cost; req/s follows from it and from how the scheduler shared the core. The control row runs the same code as the first row: its distance from 1.00× is this run's resolution.`,
   )
 
   out.push('', '## 5. Refresh stampede: N concurrent requests with an expired access token', '')
