@@ -1,6 +1,7 @@
 // The benchmark harness of issue #6. `node src/run.mjs [--quick] [--out DIR] [--rounds N]
-// [--seconds S]`; see README.md. Prints the markdown report and writes RESULTS.md, ratios.svg and
-// results.json to the output directory (bench/ for a full run, a temp dir for --quick).
+// [--seconds S] [--generations G]`; see README.md. Prints the markdown report and writes
+// RESULTS.md, ratios.svg and results.json to the output directory (bench/ for a full run, a temp
+// dir for --quick).
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -30,15 +31,29 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
+    generations: { type: 'string' },
   },
 })
+
+/** A flag's positive number, or `fallback` without the flag; anything else stops the run. */
+function positive(name, fallback, integer) {
+  const given = flags[name]
+  if (given === undefined) return fallback
+  const value = Number(given)
+  if (value > 0 && (!integer || Number.isInteger(value))) return value
+  process.stderr.write(
+    `[bench] --${name} must be a positive ${integer ? 'integer' : 'number'}, not ${JSON.stringify(given)}\n`,
+  )
+  process.exit(2)
+}
+
 const quick = flags.quick
-const rounds = Number(flags.rounds ?? (quick ? 1 : 40))
-const clientGenerations = quick ? 1 : 8
+const rounds = positive('rounds', quick ? 1 : 40, true)
+const clientGenerations = positive('generations', quick ? 1 : 8, true)
 const settings = {
   mode: quick ? 'quick' : 'full',
   rounds,
-  seconds: Number(flags.seconds ?? (quick ? 1 : 0.5)),
+  seconds: positive('seconds', quick ? 1 : 0.5, false),
   warmupSeconds: quick ? 0.5 : 2,
   // Case 4 runs on its own schedule (see runClients below).
   clientGenerations,
@@ -295,48 +310,42 @@ async function preflight(apps, plainServer, client, urlOf) {
  * shared by every client in a process and is optimized for the mix of calls it sees, so clients
  * sharing one process slow one another.
  *
- * A client process is only at its steady speed after several seconds of continuous load (its
- * first seconds cost up to four times the CPU per request), and it falls back after some seconds
- * idle; taking turns, as the apps do, would measure each client partly cold. So all the clients
- * run at once, on the client core, without pause: a long warm-up, then back-to-back rounds. Each
- * round's clients share the same moments of the machine, so drift hits them alike. Sharing one
- * core, each gets a share of it: CPU time per request is the cost, and req/s follows from it and
- * from how the scheduler shared the core.
+ * Measured, each client has the client core to itself: the rows take turns, in a new random order
+ * each round. Clients sharing the core slow one another too, and not equally: the one with more
+ * code and data of its own loses more to each switch between them (measured in README.md, "Why
+ * case 4's clients take turns").
+ *
+ * A client process is only at its steady speed after seconds of continuous load (its first
+ * seconds cost up to four times the CPU per request), so the clients are warmed up together
+ * first. Turns of one second leave each client idle for a few seconds at most, less than the
+ * ~8 s after which V8 starts shrinking an idle heap.
  *
  * Two processes running the same code settle at speeds a few percent apart, and stay there for as
- * long as they live. So the rounds are spread over generations of fresh processes, each warmed up
- * on its own, and the medians are taken over all of them: one process's luck is one draw among
- * several, not the whole row.
+ * long as they live. So the rounds are spread over generations of fresh processes, and the
+ * medians are taken over all of them: one process's luck is one draw among several, not the
+ * whole row.
  */
 async function runClients(start, url, token) {
   const samples = Object.fromEntries(CLIENT_ROWS.map((row) => [row.id, []]))
   const generations = settings.clientGenerations
   for (let generation = 1; generation <= generations; generation++) {
     log(
-      `case 4: generation ${generation}/${generations}, ${CLIENT_ROWS.length} clients at once, warming up ${settings.clientWarmupSeconds} s`,
+      `case 4: generation ${generation}/${generations}, warming up ${CLIENT_ROWS.length} clients together for ${settings.clientWarmupSeconds} s, then turns`,
     )
     const clients = {}
     for (const row of shuffle(CLIENT_ROWS)) clients[row.id] = await start('children/client.mjs')
-    const runAll = async (seconds) => {
-      const results = {}
-      await Promise.all(
-        shuffle(CLIENT_ROWS).map(async (row) => {
-          results[row.id] = await clients[row.id].call('fetchLoop', {
-            kind: row.id,
-            url,
-            seconds,
-            concurrency: CONNECTIONS,
-            token,
-          })
-        }),
-      )
-      return results
-    }
-    await runAll(settings.clientWarmupSeconds)
+    const run = (row, seconds) =>
+      clients[row.id].call('fetchLoop', {
+        kind: row.id,
+        url,
+        seconds,
+        concurrency: CONNECTIONS,
+        token,
+      })
+    await Promise.all(CLIENT_ROWS.map((row) => run(row, settings.clientWarmupSeconds)))
     for (let round = 1; round <= settings.clientRounds; round++) {
-      const results = await runAll(settings.clientSeconds)
-      for (const row of CLIENT_ROWS) {
-        const result = results[row.id]
+      for (const row of shuffle(CLIENT_ROWS)) {
+        const result = await run(row, settings.clientSeconds)
         samples[row.id].push({
           rps: result.rps,
           p99: undefined,

@@ -30,9 +30,9 @@ function cleanEnv() {
   return env
 }
 
-function runQuick(outDir) {
+function runHarness(args) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [HARNESS, '--quick', '--out', outDir], {
+    const child = spawn(process.execPath, [HARNESS, ...args], {
       env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -87,7 +87,20 @@ const number = (cell) => Number(cell.replace(/[,×]/g, '').replace(/ B$/, ''))
 
 const outDir = mkdtempSync(join(tmpdir(), 'baton-bench-test-'))
 t.teardown(() => rmSync(outDir, { recursive: true, force: true }))
-const run = await runQuick(outDir)
+const run = await runHarness(['--quick', '--out', outDir])
+
+t.test('a bad number in a flag stops the run at once, naming the flag', async (t) => {
+  for (const [flag, value, kind] of [
+    ['--rounds', '1.5', 'integer'],
+    ['--seconds', 'abc', 'number'],
+    ['--generations', '0', 'integer'],
+  ]) {
+    const bad = await runHarness(['--quick', '--out', outDir, flag, value])
+    t.equal(bad.code, 2, `${flag} ${value}: exit code`)
+    t.equal(bad.stdout, '', `${flag} ${value}: no report`)
+    t.match(bad.stderr, `${flag} must be a positive ${kind}, not "${value}"`, `${flag} ${value}`)
+  }
+})
 
 t.test('the quick run finishes on its own and writes its three files', async (t) => {
   t.equal(run.signal, null, `not killed after ${LIMIT_MS} ms`)

@@ -19,6 +19,10 @@ function clientFor(kind, url, token) {
       const headers = { authorization: `Bearer ${token}` }
       return (target) => fetch(target, { headers })
     }
+    case 'raw-shared-headers': {
+      const headers = new Headers({ authorization: `Bearer ${token}` })
+      return (target) => fetch(target, { headers })
+    }
     case 'ky':
       // ky as its README shows it: the defaults (timeout, retry, throwHttpErrors) included.
       return (target) => ky.get(target)
