@@ -20,8 +20,9 @@ export interface OutgoingRequest {
   /** Whether the body can be sent again: absent, or anything but a stream. */
   readonly replayableBody: boolean
   /**
-   * The arguments for the underlying fetch, with `Authorization: Bearer …` when `tokens` is set.
-   * With `replay`, a `Request` input is cloned so that it can be sent again.
+   * The arguments for the underlying fetch, as they were when the call was made, with
+   * `Authorization: Bearer …` when `tokens` is set. With `replay`, a `Request` input is cloned
+   * so that it can be sent again.
    */
   attempt(
     tokens: TokenSet | null,
@@ -91,6 +92,9 @@ export function describeRequest(
   // now as fetch takes it: what the caller changes later is not sent by a later attempt.
   const source = init?.headers ?? request?.headers
   const snapshot = source === undefined ? undefined : new Headers(source)
+  // The rest of init, taken now too: an attempt may go out after a wait or a second time, and
+  // by then the caller may have reused the object (or its URL, or its body) for another call.
+  const taken = init === undefined ? undefined : takeInit(init)
   const initBody = init?.body
   return {
     origin: where.origin,
@@ -102,15 +106,16 @@ export function describeRequest(
     // a stream too, but `clone()` tees it, so a Request can always be replayed from a clone.
     replayableBody: initBody == null || !isStream(initBody),
     attempt: (tokens, replay) => {
-      const target = request ? (replay ? request.clone() : request) : input
+      // The URL as resolved when the call was made, never the caller's URL object read again.
+      const target = request ? (replay ? request.clone() : request) : where.href
+      // Objects of its own for each attempt: an underlying fetch may keep or edit what it gets.
       if (snapshot === undefined) {
-        // No headers of the caller's: their init goes on as given, or with the token's header.
-        return [target, tokens === null ? init : { ...init, headers: new Headers(bearer(tokens)) }]
+        if (tokens === null) return [target, taken && { ...taken }]
+        return [target, { ...taken, headers: new Headers(bearer(tokens)) }]
       }
-      // Headers of its own for each attempt: an underlying fetch may keep what it was given.
       const sent = new Headers(snapshot)
       if (tokens !== null) sent.set('authorization', bearer(tokens).get('authorization') as string)
-      return [target, { ...init, headers: sent }]
+      return [target, { ...taken, headers: sent }]
     },
   }
 }
@@ -130,6 +135,32 @@ function bearer(tokens: TokenSet): Headers {
     bearerHeaders.set(tokens, headers)
   }
   return headers
+}
+
+/** `init` as fetch reads it when called: a shallow copy, with a copy of a body that can change. */
+function takeInit(init: RequestInit): RequestInit {
+  const taken = { ...init }
+  if (init.body != null) taken.body = copyBody(init.body)
+  return taken
+}
+
+/**
+ * What fetch takes of a body when it is called: the bytes of a buffer, the entries of a form,
+ * the pairs of a `URLSearchParams`. Strings and Blobs cannot change; a stream is read once, as
+ * it is.
+ */
+function copyBody(body: BodyInit): BodyInit {
+  if (body instanceof URLSearchParams) return new URLSearchParams(body)
+  if (body instanceof FormData) {
+    const copy = new FormData()
+    for (const [name, value] of body) copy.append(name, value)
+    return copy
+  }
+  if (body instanceof ArrayBuffer) return body.slice(0)
+  if (ArrayBuffer.isView(body)) {
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice()
+  }
+  return body
 }
 
 /** The base URL fetch resolves a relative URL against: the document's, else the worker's. */

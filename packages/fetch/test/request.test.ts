@@ -65,8 +65,8 @@ t.test('a URL-like object is read through its string, as fetch reads it', async 
   t.equal(await authorizationOf(theirs), null)
 })
 
-t.test('without headers of the caller, their init is passed on as given', async (t) => {
-  const { inits } = echoing()
+t.test('without headers of the caller or a token, their init is passed on as it was', async (t) => {
+  const inits: (RequestInit | undefined)[] = []
   const api = createAuthFetch({
     origins: [ORIGIN],
     fetch: async (_input, init) => {
@@ -74,10 +74,11 @@ t.test('without headers of the caller, their init is passed on as given', async 
       return new Response('ok')
     },
   })
-  const init = { method: 'GET' }
+  const init = { method: 'GET', cache: 'no-store' as const }
   await api.fetch(API, init)
   await api.fetch(API)
-  t.equal(inits[0], init, 'no session: the very same init')
+  t.same(inits[0], { method: 'GET', cache: 'no-store' }, 'no session: the same fields')
+  t.not(inits[0], init, 'in an object of its own, taken when the call was made')
   t.equal(inits[1], undefined)
 })
 
@@ -123,4 +124,129 @@ t.test('each attempt gets headers of its own, taken when the call was made', asy
   t.equal(apiHeaders.length, 2)
   t.not(apiHeaders[0], apiHeaders[1], 'two attempts, two objects')
   t.not(apiHeaders[0], headers, 'never the caller’s own object')
+})
+
+t.test('a call goes where its URL pointed when it was made, even after a wait', async (t) => {
+  const server = tokenServer()
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    refreshUrl: REFRESH_URL,
+    fetch: server.fetch,
+    now: server.clock,
+    tokens: server.initial(),
+  })
+  server.clock.advance(900 - 29) // inside refreshBefore: every call waits for the renewal
+  const held = server.holdRefreshes()
+
+  // One URL object reused for several calls, as a loop over ids might.
+  const url = new URL(`${ORIGIN}/api/items`)
+  const pending: Promise<Response>[] = []
+  for (const id of ['1', '2', '3']) {
+    url.searchParams.set('id', id)
+    pending.push(api.fetch(url))
+  }
+  // A URL object pointed elsewhere after the call returned.
+  const other = new URL(`${ORIGIN}/api/profile`)
+  pending.push(api.fetch(other))
+  other.href = 'https://elsewhere.test/collect'
+
+  held.open()
+  const responses = await Promise.all(pending)
+  t.same(
+    responses.map((response) => response.status),
+    [200, 200, 200, 200],
+  )
+  t.same(
+    server
+      .apiCalls()
+      .map((call) => `${call.url} ${call.authorization}`)
+      .sort(),
+    [
+      `${ORIGIN}/api/items?id=1 Bearer A2`,
+      `${ORIGIN}/api/items?id=2 Bearer A2`,
+      `${ORIGIN}/api/items?id=3 Bearer A2`,
+      `${ORIGIN}/api/profile Bearer A2`,
+    ],
+  )
+  t.notOk(
+    server.calls.some((call) => call.url.startsWith('https://elsewhere.test')),
+    'nothing went to where the URL was pointed after the call',
+  )
+})
+
+t.test('a reused init: every attempt sends what the call was made with', async (t) => {
+  const encode = (text: string) => new TextEncoder().encode(text)
+  const bodies: [string, () => BodyInit, (body: never) => void, RegExp][] = [
+    [
+      'URLSearchParams',
+      () => new URLSearchParams({ n: 'first' }),
+      (body: URLSearchParams) => body.set('n', 'second'),
+      /^n=first$/,
+    ],
+    [
+      'FormData',
+      () => {
+        const form = new FormData()
+        form.append('n', 'first')
+        form.append('file', new File(['file-first'], 'a.txt'))
+        return form
+      },
+      (body: FormData) => {
+        body.set('n', 'second')
+        body.delete('file')
+      },
+      /name="n"\r\n\r\nfirst\r\n[\s\S]*filename="a\.txt"[\s\S]*file-first/,
+    ],
+    [
+      'Uint8Array',
+      () => encode('first'),
+      (body: Uint8Array) => body.set(encode('other')),
+      /^first$/,
+    ],
+    [
+      'ArrayBuffer',
+      () => encode('first').buffer,
+      (body: ArrayBuffer) => new Uint8Array(body).set(encode('other')),
+      /^first$/,
+    ],
+    [
+      'DataView',
+      () => new DataView(encode('xfirst').buffer, 1),
+      (body: DataView) => body.setUint8(0, 0x4f),
+      /^first$/,
+    ],
+  ]
+  for (const [kind, make, change, sent] of bodies) {
+    const server = tokenServer()
+    const api = createAuthFetch({
+      origins: [ORIGIN],
+      refreshUrl: REFRESH_URL,
+      fetch: server.fetch,
+      now: server.clock,
+      tokens: server.initial(),
+      retry: { methods: ['PUT'] },
+    })
+    server.clock.advance(900 - 29) // the first attempt waits for a renewal
+    const held = server.holdRefreshes()
+    let calls = 0
+    const answer = server.onApi
+    server.onApi = (call) => (++calls === 1 ? unauthorized() : answer(call)) // and is retried
+
+    const init: RequestInit = { method: 'PUT', body: make() }
+    const pending = api.fetch(API, init)
+    init.method = 'DELETE'
+    change(init.body as never)
+    held.open()
+    t.equal((await pending).status, 200, kind)
+    const sentCalls = server.apiCalls()
+    t.same(
+      sentCalls.map((call) => [call.method, call.authorization]),
+      [
+        ['PUT', 'Bearer A2'],
+        ['PUT', 'Bearer A3'],
+      ],
+      `${kind}: sent, refused, renewed and sent again as a PUT`,
+    )
+    for (const call of sentCalls) t.match(call.body, sent, `${kind}: the body as it was`)
+  }
 })
