@@ -133,9 +133,17 @@ export class TokenSet {
     const expiresAt =
       optionalTime(value.expiresAt, 'expiresAt', where) ??
       after(issuedAt, pick('expiresIn', 'expires_in'), 'expires_in', where)
+    // Keycloak answers `refresh_expires_in: 0` for a refresh token with no set end (an offline
+    // token): not known to expire, so the server decides when it is refused.
+    const refreshIn = pick('refreshExpiresIn', 'refresh_expires_in')
     const refreshExpiresAt =
       optionalTime(value.refreshExpiresAt, 'refreshExpiresAt', where) ??
-      after(issuedAt, pick('refreshExpiresIn', 'refresh_expires_in'), 'refresh_expires_in', where)
+      after(
+        issuedAt,
+        refreshIn === 0 || refreshIn === '0' ? undefined : refreshIn,
+        'refresh_expires_in',
+        where,
+      )
     return new TokenSet({
       accessToken,
       tokenType: optionalString(pick('tokenType', 'token_type'), 'tokenType', where),

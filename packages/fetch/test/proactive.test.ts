@@ -5,12 +5,12 @@ import t from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { AuthError } from '../src/errors.js'
 import type { AuthFetchOptions } from '../src/options.js'
-import type { TokenSetInit } from '../src/token-set.js'
+import type { TokenResponse, TokenSetInit } from '../src/token-set.js'
 import { json } from './fixtures/scripted-fetch.js'
 import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
 
 function client(
-  tokens: (server: ReturnType<typeof tokenServer>) => TokenSetInit,
+  tokens: (server: ReturnType<typeof tokenServer>) => TokenSetInit | TokenResponse,
   options: Partial<AuthFetchOptions> = {},
 ) {
   const server = tokenServer()
@@ -165,3 +165,15 @@ t.test(
     t.equal(server.refreshCalls().length, 1)
   },
 )
+
+t.test('a refresh token with refresh_expires_in: 0 is still used to refresh', async (t) => {
+  const { server, api } = client((server) => ({
+    access_token: server.access,
+    expires_in: 0,
+    refresh_token: server.refresh,
+    refresh_expires_in: 0,
+  }))
+  t.equal((await api.fetch(API)).status, 200)
+  t.equal(server.refreshCalls().length, 1, 'refreshed before sending, not ended')
+  t.equal(server.apiCalls()[0]?.authorization, 'Bearer A2')
+})
