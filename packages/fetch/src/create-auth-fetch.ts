@@ -10,7 +10,9 @@
  * 3. a network error or 502/503/504 on a method that may be sent twice → wait, send once more;
  * 4. a 401 → renew (single-flight, see refresher.ts); then a method that may be sent twice is
  *    sent again, once, and anything else gets its 401 back — after the renewal, so that the
- *    caller's next request already carries the new token.
+ *    caller's next request already carries the new token. A 401 from another origin, reached
+ *    by a redirect, refused no token of ours (fetch drops `Authorization` on such a redirect):
+ *    it is just the answer.
  */
 import { abortable, isAbortError } from './abort.js'
 import { AuthError, isAuthError, summarizeResponse } from './errors.js'
@@ -143,6 +145,10 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     return abortable(refresher.renew(tokens, refresher.epoch), signal).catch(recover)
   }
 
+  /** Whether the response came from the request's own origin, redirects or not. */
+  const answeredBy = (response: Response, origin: string): boolean =>
+    !response.redirected || urls.read(response.url)?.origin === origin
+
   const wait = (response: Response | undefined, signal: AbortSignal | undefined): Promise<void> =>
     abortable(config.sleep(retryDelay(response, retry, now(), Math.random), signal), signal)
 
@@ -186,7 +192,11 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     const sentEpoch = refresher.epoch
     const response = await send(request, sentWith, replay, budget)
     // Without a session and without a way to start one, a 401 is just the answer.
-    if (response.status !== 401 || (sentWith === null && config.login === undefined)) {
+    if (
+      response.status !== 401 ||
+      (sentWith === null && config.login === undefined) ||
+      !answeredBy(response, request.origin)
+    ) {
       return response
     }
 
@@ -202,7 +212,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
 
     discard(response)
     const retried = await send(request, fresh, replay, budget)
-    if (retried.status !== 401) return retried
+    if (retried.status !== 401 || !answeredBy(retried, request.origin)) return retried
     discard(retried)
     throw new AuthError(
       'AUTH_REFRESH_FAILED',
