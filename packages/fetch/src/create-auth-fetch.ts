@@ -13,6 +13,9 @@
  *    caller's next request already carries the new token. A 401 from another origin, reached
  *    by a redirect, refused no token of ours (fetch drops `Authorization` on such a redirect):
  *    it is just the answer.
+ *
+ * A request that a `login` or `refresh` callback makes before its first `await` goes to the
+ * underlying fetch untouched, as in 1: it is part of the renewal that others wait for.
  */
 import { abortable, isAbortError } from './abort.js'
 import { AuthError, isAuthError, summarizeResponse } from './errors.js'
@@ -74,8 +77,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
         fetch: baseFetch,
         now,
       })
-    : config.refresh && callbackRefreshGrant(config.refresh, now)
-  const refresher = new Refresher({ session, grant, login: config.login, now })
+    : config.refresh && callbackRefreshGrant(config.refresh, baseFetch, now)
+  const refresher = new Refresher({ session, grant, login: config.login, fetch: baseFetch, now })
   const urls = new UrlReader()
 
   /** The last tokens a 401 refused: not worth sending again if their renewal failed. */
@@ -178,6 +181,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
 
   const authFetch: FetchFunction = async (input, init) => {
     assertUsable()
+    if (refresher.calling) return baseFetch(input, init)
     const request = describeRequest(urls, input, init)
     if (request === undefined || !config.origins.has(request.origin) || request.hasAuthorization) {
       return baseFetch(input, init)

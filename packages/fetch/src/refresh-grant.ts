@@ -34,6 +34,11 @@ export interface RefreshRequest {
   readonly refreshToken: string
   /** Aborted when the client is disposed or logged out while the refresh runs. */
   readonly signal: AbortSignal
+  /**
+   * The fetch beneath this client. Refresh with it: a request through `api.fetch` (or through a
+   * `globalThis.fetch` replaced by it) would wait for the very refresh it is part of.
+   */
+  readonly fetch: FetchFunction
 }
 
 export type RefreshFunction = (request: RefreshRequest) => TokenSetLike | Promise<TokenSetLike>
@@ -81,11 +86,15 @@ export function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
  * `statusCode`, or `response.status`) 400 or 401, or an `AuthError` `AUTH_SESSION_EXPIRED`; any
  * other error is taken as transient.
  */
-export function callbackRefreshGrant(refresh: RefreshFunction, now: () => number): RefreshGrant {
+export function callbackRefreshGrant(
+  refresh: RefreshFunction,
+  fetch: FetchFunction,
+  now: () => number,
+): RefreshGrant {
   return async (tokens, signal) => {
     let answer: unknown
     try {
-      answer = await refresh({ refreshToken: tokens.refreshToken as string, signal })
+      answer = await refresh({ refreshToken: tokens.refreshToken as string, signal, fetch })
     } catch (error) {
       const status = statusOf(error)
       const refused = isAuthError(error, 'AUTH_SESSION_EXPIRED') || status === 400 || status === 401

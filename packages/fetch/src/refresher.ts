@@ -20,6 +20,7 @@ import {
   type ResponseSummary,
 } from './errors.js'
 import type { RefreshGrant } from './refresh-grant.js'
+import type { FetchFunction } from './request.js'
 import type { Session, SessionEndReason } from './session.js'
 import { TokenSet, type TokenSetLike } from './token-set.js'
 
@@ -27,6 +28,11 @@ import { TokenSet, type TokenSetLike } from './token-set.js'
 export interface LoginRequest {
   /** Aborted when the client is disposed or logged out while the login runs. */
   readonly signal: AbortSignal
+  /**
+   * The fetch beneath this client. Log in with it: a request through `api.fetch` (or through a
+   * `globalThis.fetch` replaced by it) would wait for the very login it is part of.
+   */
+  readonly fetch: FetchFunction
 }
 
 export type LoginFunction = (request: LoginRequest) => TokenSetLike | Promise<TokenSetLike>
@@ -51,6 +57,8 @@ export interface RefresherOptions {
   session: Session
   grant: RefreshGrant | undefined
   login: LoginFunction | undefined
+  /** Handed to the `login` callback. */
+  fetch: FetchFunction
   now: () => number
   coordinate?: Coordinator | undefined
 }
@@ -59,17 +67,20 @@ export class Refresher {
   readonly #session: Session
   readonly #grant: RefreshGrant | undefined
   readonly #login: LoginFunction | undefined
+  readonly #fetch: FetchFunction
   readonly #now: () => number
   readonly #coordinate: Coordinator
   #controller = new AbortController()
   #flight: Flight | undefined
   #epoch = 0
   #lastFailure: { readonly epoch: number; readonly error: unknown } | undefined
+  #calling = false
 
   constructor(options: RefresherOptions) {
     this.#session = options.session
     this.#grant = options.grant
     this.#login = options.login
+    this.#fetch = options.fetch
     this.#now = options.now
     this.#coordinate = options.coordinate ?? ((critical) => critical())
   }
@@ -77,6 +88,14 @@ export class Refresher {
   /** How many renewals have started. A request records it when it is sent. */
   get epoch(): number {
     return this.#epoch
+  }
+
+  /**
+   * Whether a `refresh` or `login` callback is running its synchronous part (up to its first
+   * `await`) right now: a request it makes then is its own, not one to hold for this renewal.
+   */
+  get calling(): boolean {
+    return this.#calling
   }
 
   /** The renewal in flight, if any. */
@@ -128,7 +147,9 @@ export class Refresher {
   #start(kind: Operation): Promise<TokenSet> {
     const epoch = ++this.#epoch
     const signal = this.#controller.signal
-    const critical = this.#coordinate(() => this.#renew(kind, signal))
+    // Started a microtask later, so that the flight is in place before any callback runs: a
+    // callback that calls back into this client joins it rather than starting another.
+    const critical = Promise.resolve().then(() => this.#coordinate(() => this.#renew(kind, signal)))
     const promise = abortable(critical, signal)
       .catch((error: unknown) => {
         this.#lastFailure = { epoch, error }
@@ -147,7 +168,8 @@ export class Refresher {
     if (kind === 'refresh') {
       const refreshExpiresAt = stale?.refreshExpiresAt ?? Infinity
       if (this.#grant && stale?.refreshToken !== undefined && refreshExpiresAt > this.#now()) {
-        const result = await this.#grant(stale, signal)
+        const grant = this.#grant
+        const result = await this.#call(() => grant(stale, signal))
         signal.throwIfAborted()
         if (result.outcome === 'tokens') {
           await this.#session.set(result.tokens)
@@ -170,7 +192,8 @@ export class Refresher {
     if (this.#login === undefined) return this.#end('expired', 'The session has expired', cause)
     let answer: unknown
     try {
-      answer = await this.#login({ signal })
+      const login = this.#login
+      answer = await this.#call(() => login({ signal, fetch: this.#fetch }))
     } catch (error) {
       signal.throwIfAborted()
       return this.#end('login_failed', 'Logging in failed', summarizeError(error, secretsOf(stale)))
@@ -184,6 +207,16 @@ export class Refresher {
     }
     await this.#session.set(tokens)
     return tokens
+  }
+
+  /** Runs a callback's synchronous part with `calling` set. */
+  #call<T>(callback: () => T): T {
+    this.#calling = true
+    try {
+      return callback()
+    } finally {
+      this.#calling = false
+    }
   }
 
   async #end(
