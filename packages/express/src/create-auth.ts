@@ -19,7 +19,7 @@ import {
   verifyAccessToken,
   type AuthInfo,
 } from './tokens.js'
-import { errorHandler, optional, required, type RequiredOptions } from './verify.js'
+import { errorHandler, factory, optional, required, type RequiredOptions } from './verify.js'
 import { VerifiedTokenCache } from './verify-cache.js'
 
 /** An RFC 6749 §5.1 token response, as `/login`, `/refresh` and `issue()` answer. */
@@ -110,7 +110,9 @@ export function createAuth(options: AuthOptions = {}): Auth {
 
   const emit = (event: Omit<AuthEvent, 'at'>): void => {
     try {
-      config.onEvent({ ...event, at: now() })
+      const result: unknown = config.onEvent({ ...event, at: now() })
+      // An async listener's rejection is ignored too: left unhandled, it would end the process.
+      if (isPromiseLike(result)) Promise.resolve(result).catch(() => {})
     } catch {
       // A listener's failure must not turn a good request into an error.
     }
@@ -170,8 +172,16 @@ export function createAuth(options: AuthOptions = {}): Auth {
     return response
   }
 
+  /** Refusals already told to `onEvent`: an error passes several handlers on its way out. */
+  const reported = new WeakSet<AuthError>()
+  /** Tells `onEvent` of a refusal, once per error. */
+  const report = (error: unknown): void => {
+    if (!(error instanceof AuthError) || reported.has(error)) return
+    reported.add(error)
+    emit({ type: 'rejected', reason: error.code })
+  }
   const rejected = (error: unknown): never => {
-    if (error instanceof AuthError) emit({ type: 'rejected', reason: error.code })
+    report(error)
     throw error
   }
 
@@ -413,10 +423,15 @@ export function createAuth(options: AuthOptions = {}): Auth {
         revokeAllSessions,
         verify: verifyForRequest,
         rejected,
+        report,
       }),
-    required: (requiredOptions) => required(verifyForRequest, config.realm, requiredOptions),
-    optional: () => optional(verifyForRequest, config.realm),
-    errorHandler: () => errorHandler(),
+    required: factory('required', (given) =>
+      required(verifyForRequest, config.realm, given, report),
+    ),
+    optional: factory('optional', (given) =>
+      optional(verifyForRequest, config.realm, given, report),
+    ),
+    errorHandler: () => errorHandler(report),
     issue,
     verify,
     refresh,

@@ -217,7 +217,7 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
     maxTokenLength: integer(options.maxTokenLength ?? 8192, 'maxTokenLength', 64),
     verifyCacheSize: integer(options.verifyCacheSize ?? 10_000, 'verifyCacheSize', 0),
     realm,
-    storeTimeoutMs: seconds(options.storeTimeout ?? 2, 'storeTimeout', 0.001) * 1000,
+    storeTimeoutMs: timer(options.storeTimeout ?? 2, 'storeTimeout', 0.001) * 1000,
     retryAfter: integer(options.retryAfter ?? 1, 'retryAfter', 0),
     onEvent,
     now,
@@ -243,6 +243,19 @@ function seconds(value: unknown, name: string, min: number): number {
     throw new TypeError(`${name} must be a finite number of seconds ≥ ${min}`)
   }
   return value
+}
+
+/** The longest delay `setTimeout` keeps (2³¹ − 1 ms); a longer one fires at once. */
+const MAX_TIMER_SECONDS = 2_147_483
+
+function timer(value: unknown, name: string, min: number): number {
+  const parsed = seconds(value, name, min)
+  if (parsed > MAX_TIMER_SECONDS) {
+    throw new TypeError(
+      `${name} must be at most ${MAX_TIMER_SECONDS} seconds (Node's longest timer)`,
+    )
+  }
+  return parsed
 }
 
 function integer(value: unknown, name: string, min: number): number {

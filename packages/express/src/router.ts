@@ -31,7 +31,10 @@ export interface RouterContext {
   revokeSession(sid: string, ownerSub?: string): Promise<boolean>
   revokeAllSessions(sub: string, exceptSid?: string): Promise<number>
   verify(token: string): Awaitable<AuthInfo>
+  /** Reports the refusal to `onEvent` and throws it. */
   rejected(error: unknown): never
+  /** Reports a refusal to `onEvent` (once per error). */
+  report(error: unknown): void
 }
 
 /** The router parses its own bodies: 16 KiB at most (RFC 6749 requests are tiny). */
@@ -46,7 +49,12 @@ type Handler = (req: Request, res: Response) => Promise<unknown>
 export function createRouter(context: RouterContext): Router {
   const { config } = context
   const router = express.Router()
-  const requireAuth = required((token) => context.verify(token), config.realm)
+  const requireAuth = required(
+    (token) => context.verify(token),
+    config.realm,
+    undefined,
+    context.report,
+  )
 
   router.use((_req, res, next) => {
     // RFC 6749 §5.1: responses that carry tokens must not be cached; none of ours should be.
@@ -156,11 +164,14 @@ export function createRouter(context: RouterContext): Router {
 
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     const authError =
-      error instanceof AuthError ? error : (fromBodyParser(error) ?? fromPathDecoding(error))
+      error instanceof AuthError
+        ? error
+        : (fromBodyParser(error) ?? fromDecompression(error) ?? fromPathDecoding(error))
     if (authError === undefined || res.headersSent) {
       next(error)
       return
     }
+    context.report(authError)
     sendError(res, authError)
   })
   return router
@@ -200,6 +211,18 @@ function checkUser(user: AuthenticatedUser): {
     throw new TypeError('authenticate must resolve to { sub, claims? } or null')
   }
   return { sub: user.sub, claims: user.claims }
+}
+
+/**
+ * A body whose `Content-Encoding` (gzip, deflate, br) does not decode: body-parser passes zlib's
+ * error on as a 400 with zlib's `code` and `errno`, and no `type` of its own.
+ */
+function fromDecompression(error: unknown): AuthError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const { status, code, errno } = error as { status?: unknown; code?: unknown; errno?: unknown }
+  return status === 400 && typeof code === 'string' && typeof errno === 'number'
+    ? new InvalidRequestError('The request body could not be decompressed')
+    : undefined
 }
 
 /**

@@ -80,6 +80,8 @@ export function verifyAccessToken(
     code: 'ERR_TOKEN_INVALID' | 'ERR_TOKEN_EXPIRED' | 'ERR_WRONG_TOKEN_TYPE' = 'ERR_TOKEN_INVALID',
   ) => new InvalidTokenError(code, description, policy.realm)
 
+  // `auth.verify(req.query.token)`: a missing or repeated parameter is no token, not a crash.
+  if (typeof token !== 'string') throw reject('The access token must be a string')
   if (token.length > policy.maxTokenLength) throw reject('The access token is too long')
   if (REFRESH_TOKEN.test(token))
     throw reject('A refresh token is not an access token', 'ERR_WRONG_TOKEN_TYPE')

@@ -22,9 +22,46 @@ t.test(
 
 t.test('required() refuses scopes that are not RFC 6749 scope tokens', async (t) => {
   const auth = createAuth({ keys: { secret: SECRET } })
-  t.throws(() => auth.required({ scope: 'a"b' }), { name: 'TypeError', message: /^scope / })
-  t.throws(() => auth.required({ scope: [5 as unknown as string] }), { message: /^scope / })
+  const scopeTokens = /^auth\.required: scope must be scope tokens/
+  t.throws(() => auth.required({ scope: 'a"b' }), { name: 'TypeError', message: scopeTokens })
+  t.throws(() => auth.required({ scope: [5 as unknown as string] }), { message: scopeTokens })
   t.type(auth.required({ scope: 'read write' }), 'function')
+})
+
+t.test('required() and optional() refuse options they would ignore, naming them', async (t) => {
+  const auth = createAuth({ keys: { secret: SECRET } })
+  const given = (value: unknown) => value as Parameters<typeof auth.required>[0]
+  // Each of these once made a scope-free middleware: an admin route open to every user.
+  t.throws(() => auth.required(given('admin')), {
+    name: 'TypeError',
+    message: /^auth\.required: options must be an object, such as \{ scope: "admin" \}$/,
+  })
+  t.throws(() => auth.required(given(['admin'])), { message: /options must be an object/ })
+  t.throws(() => auth.required(given({ scopes: 'admin' })), {
+    message: /^auth\.required: unknown option "scopes"$/,
+  })
+  t.throws(() => auth.required(given({ scope: 5 })), {
+    message: /^auth\.required: scope must be a string or an array of strings$/,
+  })
+  t.throws(() => (auth.optional as (options: unknown) => unknown)({ scope: 'admin' }), {
+    name: 'TypeError',
+    message: /^auth\.optional takes no options$/,
+  })
+  for (const fine of [undefined, {}, { scope: [] }, { scope: '' }, { scope: ['read', 'write'] }]) {
+    t.type(auth.required(given(fine)), 'function')
+  }
+})
+
+t.test('auth.verify() refuses what is not a string as an invalid token', async (t) => {
+  const auth = createAuth({ keys: { secret: SECRET } })
+  // `auth.verify(req.query.access_token)`: absent, repeated (?t=a&t=b) or nested (?t[x]=1).
+  for (const token of [undefined, null, ['a', 'b'], { x: '1' }, 42]) {
+    await t.rejects(auth.verify(token as unknown as string), {
+      name: 'InvalidTokenError',
+      status: 401,
+      code: 'ERR_TOKEN_INVALID',
+    })
+  }
 })
 
 t.test('issue refuses a subject or claims of the wrong type', async (t) => {

@@ -19,6 +19,8 @@ t.test('every bad option fails at construction, naming the option', async (t) =>
     ['reuseGrace', { reuseGrace: -1 }],
     ['maxTokenLength', { maxTokenLength: 10 }],
     ['storeTimeout', { storeTimeout: 0 }],
+    // setTimeout fires at once past 2³¹ − 1 ms: every store call would time out.
+    ['storeTimeout must be at most 2147483 seconds', { storeTimeout: 2_147_484 }],
     ['retryAfter', { retryAfter: -1 }],
     ['algorithm', { algorithm: 'none' }],
     ['algorithm', { algorithm: 'RS256' }],
