@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { json, unauthorized } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
 
 /** A client whose underlying fetch answers with the Authorization header it was given. */
 function echoing() {
@@ -128,13 +128,7 @@ t.test('each attempt gets headers of its own, taken when the call was made', asy
 
 t.test('a call goes where its URL pointed when it was made, even after a wait', async (t) => {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
-    tokens: server.initial(),
-  })
+  const api = clientOf(server)
   server.clock.advance(900 - 29) // inside refreshBefore: every call waits for the renewal
   const held = server.holdRefreshes()
 
@@ -218,14 +212,7 @@ t.test('a reused init: every attempt sends what the call was made with', async (
   ]
   for (const [kind, make, change, sent] of bodies) {
     const server = tokenServer()
-    const api = createAuthFetch({
-      origins: [ORIGIN],
-      refreshUrl: REFRESH_URL,
-      fetch: server.fetch,
-      now: server.clock,
-      tokens: server.initial(),
-      retry: { methods: ['PUT'] },
-    })
+    const api = clientOf(server, { retry: { methods: ['PUT'] } })
     server.clock.advance(900 - 29) // the first attempt waits for a renewal
     const held = server.holdRefreshes()
     let calls = 0
