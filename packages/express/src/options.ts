@@ -88,8 +88,8 @@ export interface AuthOptions {
   storeTimeout?: number
   /** `Retry-After` sent with a 503 when the store is unavailable, seconds. @default 1 */
   retryAfter?: number
-  /** Receives every event; exceptions it throws are ignored. */
-  onEvent?: (event: AuthEvent) => void
+  /** Receives every event; what it throws, or a promise it returns rejects with, is ignored. */
+  onEvent?: (event: AuthEvent) => void | Promise<void>
   /** The clock, epoch milliseconds; tests inject one to control time. @default Date.now */
   now?: () => number
 }
@@ -113,7 +113,7 @@ export interface ResolvedOptions {
   realm: string
   storeTimeoutMs: number
   retryAfter: number
-  onEvent: (event: AuthEvent) => void
+  onEvent: (event: AuthEvent) => void | Promise<void>
   now: () => number
 }
 

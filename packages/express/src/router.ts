@@ -34,7 +34,7 @@ export interface RouterContext {
   /** Reports the refusal to `onEvent` and throws it. */
   rejected(error: unknown): never
   /** Reports a refusal to `onEvent` (once per error). */
-  report(error: unknown): void
+  report: (error: unknown) => void
 }
 
 /** The router parses its own bodies: 16 KiB at most (RFC 6749 requests are tiny). */
