@@ -36,8 +36,12 @@ t.test('a secret must carry enough random bytes for its algorithm', async (t) =>
 })
 
 t.test('base64, base64url and byte secrets are all the raw HMAC key', async (t) => {
-  const key = bytes(48)
+  // Bytes 0xfb 0xff in front: the two encodings then differ ('+/' against '-_') whatever the
+  // random rest is, so both ways of telling them apart are always taken.
+  const key = Buffer.concat([Buffer.from([0xfb, 0xff, 0xbf]), bytes(45)])
   const forms = [key.toString('base64'), key.toString('base64url'), new Uint8Array(key)]
+  t.match(forms[0], /^\+\/\+/)
+  t.match(forms[1], /^-_-/)
   const tokens = await createAuth({ keys: { secret: forms[0] as string } }).issue('alice')
   for (const secret of forms) {
     const auth = createAuth({ keys: { secret } })
