@@ -88,8 +88,11 @@ export interface AuthOptions {
   storeTimeout?: number
   /** `Retry-After` sent with a 503 when the store is unavailable, seconds. @default 1 */
   retryAfter?: number
-  /** Receives every event; what it throws, or a promise it returns rejects with, is ignored. */
-  onEvent?: (event: AuthEvent) => void | Promise<void>
+  /**
+   * Receives every event. What it returns is ignored (so `(e) => list.push(e)` and async
+   * functions both fit), and so is what it throws or a promise it returns rejects with.
+   */
+  onEvent?: (event: AuthEvent) => unknown
   /** The clock, epoch milliseconds; tests inject one to control time. @default Date.now */
   now?: () => number
 }
@@ -113,7 +116,7 @@ export interface ResolvedOptions {
   realm: string
   storeTimeoutMs: number
   retryAfter: number
-  onEvent: (event: AuthEvent) => void | Promise<void>
+  onEvent: (event: AuthEvent) => unknown
   now: () => number
 }
 
