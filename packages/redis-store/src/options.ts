@@ -108,6 +108,11 @@ export function resolveOptions(options: RedisSessionStoreOptions): ResolvedOptio
       autoResendUnfulfilledCommands: false,
       commandTimeout: commandTimeoutMs,
       connectTimeout: Math.max(commandTimeoutMs, 1000),
+      // The same client whichever ioredis major the app's tree resolves to: ioredis 6 would
+      // otherwise speak RESP3, which Redis 5 refuses, and wait up to 5 s between reconnects
+      // (ioredis 5: RESP2 always, 50 ms more per attempt up to 2 s). ioredis 5 ignores `protocol`.
+      protocol: 2,
+      retryStrategy: (attempt: number) => Math.min(attempt * 50, 2000),
     })
   }
   return {

@@ -1,30 +1,59 @@
 import { sessionStoreContract } from '@baton/express/testing'
 import { Redis } from 'ioredis'
+import { Redis as Redis5 } from 'ioredis-5'
 import t from 'tap'
+import type { Test } from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import type { SessionStore } from '@baton/express'
 import { startRedisServer } from './fixtures/redis-server.js'
 
 const server = await startRedisServer(t)
 
-t.test('the store contract, on a client the store makes from a URL', async (t) => {
+t.test('the store contract, on a client the store makes from a URL (RESP2)', async (t) => {
+  const probe = new RedisSessionStore({ url: server.url })
+  t.teardown(() => probe.close())
+  await probe.get('no-such-session', Date.now()) // connects: the client has no offline queue
+  t.match(await protocolOf(probe.client), 'resp=2', 'the client speaks RESP2, as Redis 5 needs')
   sessionStoreContract(t, {
     createStore: () => new RedisSessionStore({ url: server.url }),
     destroyStore,
   })
 })
 
-t.test('the store contract, on a shared client without the route cache', async (t) => {
+t.test('the store contract, on an ioredis 6 client of your own (RESP3)', async (t) => {
   const client = new Redis(server.port, '127.0.0.1')
   t.teardown(() => client.disconnect())
+  t.match(await protocolOf(client), 'resp=3')
+  contractOnSharedClient(t, client)
+})
+
+t.test('the store contract, on an ioredis 5 client of your own (RESP2)', async (t) => {
+  const client = new Redis5(server.port, '127.0.0.1')
+  t.teardown(() => client.disconnect())
+  t.match(await protocolOf(client), 'resp=2')
+  // The client comes from another copy of ioredis, as in an app whose tree resolves ioredis 5:
+  // the store takes it (its check is duck-typed); only the types are another copy's.
+  contractOnSharedClient(t, client as unknown as Redis)
+})
+
+/**
+ * Several stores on one client, without the route cache: every get and rotate then goes through
+ * the sid pointer, as on an instance that never saw the session. A prefix per store keeps the
+ * stores apart on one database.
+ */
+function contractOnSharedClient(t: Test, client: Redis): void {
   sessionStoreContract(t, {
-    // Every get and rotate then goes through the sid pointer, as on an instance that never saw
-    // the session; a prefix per store keeps the stores apart on one database.
     createStore: () =>
       new RedisSessionStore({ client, prefix: `contract-${Math.random()}:`, routeCacheSize: 0 }),
     destroyStore,
   })
-})
+}
+
+/** `resp=2` or `resp=3`: the protocol the server says this connection speaks. */
+async function protocolOf(client: { call(...args: string[]): Promise<unknown> }): Promise<string> {
+  const info = String(await client.call('CLIENT', 'INFO'))
+  return /resp=\d/.exec(info)?.[0] ?? info
+}
 
 /** Closes the store: ends a client it made from a URL, leaves a shared client open. */
 function destroyStore(store: SessionStore): Promise<void> {
