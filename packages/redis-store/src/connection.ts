@@ -5,10 +5,14 @@ import { RedisStoreError } from './errors.js'
  * Every store call runs under one deadline, `commandTimeout`, which covers waiting for a
  * (re)connection and every round trip of the call. Waiting here instead of in an ioredis offline
  * queue matters: a queued command is still sent after its caller has given up, so a rotation or
- * a delete the caller saw fail could happen later. Here, a call that times out sends nothing.
+ * a delete the caller saw fail could happen later. Here, a call that times out sends nothing
+ * more: a call of several round trips checks the deadline's signal before each command.
  */
 
-/** Runs `operation` with an AbortSignal that fires at the deadline; rejects then with a timeout. */
+/**
+ * Runs `operation` with an AbortSignal that fires at the deadline, its reason the timeout error;
+ * rejects then with that error.
+ */
 export async function withDeadline<T>(
   timeoutMs: number,
   operation: (signal: AbortSignal) => Promise<T>,
@@ -17,8 +21,9 @@ export async function withDeadline<T>(
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort()
-      reject(new RedisStoreError('ERR_STORE_TIMEOUT', 'Redis did not answer in time'))
+      const error = new RedisStoreError('ERR_STORE_TIMEOUT', 'Redis did not answer in time')
+      controller.abort(error)
+      reject(error)
     }, timeoutMs)
   })
   try {
@@ -29,30 +34,45 @@ export async function withDeadline<T>(
 }
 
 /**
+ * The next `ready` of a client that is not ready, shared by every call waiting for it: one pair
+ * of listeners per outage, however many requests wait (one pair per call would trip Node's
+ * `MaxListenersExceededWarning` at ten).
+ */
+const nextReady = new WeakMap<Redis | Cluster, Promise<void>>()
+
+/**
  * Resolves when `client` can take a command: at once when it is connected, or when it has not
  * started to connect yet (`lazyConnect`: the first command connects it); otherwise on its next
- * `ready`. Rejects if the client ends for good, or (quietly: the deadline already answered the
- * caller) when `signal` aborts.
+ * `ready`. Rejects if the client ends for good, or with the signal's reason when it aborts.
  */
 export function whenReady(client: Redis | Cluster, signal: AbortSignal): Promise<void> {
   const { status } = client
   if (status === 'ready' || status === 'wait') return Promise.resolve()
   if (status === 'end') return Promise.reject(ended())
+  let ready = nextReady.get(client)
+  if (ready === undefined) {
+    ready = new Promise<void>((resolve, reject) => {
+      const settle = (error?: RedisStoreError): void => {
+        client.off('ready', onReady)
+        client.off('end', onEnd)
+        nextReady.delete(client)
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      const onReady = (): void => settle()
+      const onEnd = (): void => settle(ended())
+      client.on('ready', onReady)
+      client.on('end', onEnd)
+    })
+    // Every waiter may have given up (its deadline) before the client ends: not unhandled.
+    ready.catch(() => {})
+    nextReady.set(client, ready)
+  }
   return new Promise((resolve, reject) => {
-    const settle = (error?: RedisStoreError): void => {
-      client.off('ready', onReady)
-      client.off('end', onEnd)
-      signal.removeEventListener('abort', onAbort)
-      if (error === undefined) resolve()
-      else reject(error)
-    }
-    const onReady = (): void => settle()
-    const onEnd = (): void => settle(ended())
-    const onAbort = (): void =>
-      settle(new RedisStoreError('ERR_STORE_TIMEOUT', 'Redis did not answer in time'))
-    client.on('ready', onReady)
-    client.on('end', onEnd)
-    signal.addEventListener('abort', onAbort)
+    // withDeadline aborts with its timeout error.
+    const onAbort = (): void => reject(signal.reason as RedisStoreError)
+    signal.addEventListener('abort', onAbort, { once: true })
+    ready.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
 }
 

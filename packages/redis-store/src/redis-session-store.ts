@@ -80,17 +80,17 @@ export class RedisSessionStore implements SessionStore {
   }
 
   get(sid: string, now: number): Promise<Session | undefined> {
-    return this.#call(async () => {
-      const session = await this.#routed(sid, async (tag) => {
+    return this.#call(async (signal) => {
+      const session = await this.#routed(sid, signal, async (tag) => {
         const reply = await this.#script('batonSessionGet', tag, sid)
-        return reply[0] === 'found' ? this.#decode(sid, reply[1]) : undefined
+        return reply[0] === 'found' ? this.#decode(tag, sid, reply[1]) : undefined
       })
       return session !== undefined && session.refreshExpiresAt > now ? session : undefined
     })
   }
 
   create(session: Session, options: CreateOptions): Promise<CreateResult> {
-    return this.#call(async () => {
+    return this.#call(async (signal) => {
       const { now, maxPerSubject, policy } = options
       const tag = subjectTag(session.sub)
       const pointer = this.#keys.pointer(session.sid)
@@ -99,6 +99,8 @@ export class RedisSessionStore implements SessionStore {
       // reverse, a pointer whose create then failed or was refused, only costs memory until its
       // TTL. On Cluster the two live on different nodes, so only awaiting orders them.
       await this.#client.set(pointer, tag, 'PX', ttlUntil(session.expiresAt, now))
+      // A login the caller was already told failed must not create a session (and evict others).
+      signal.throwIfAborted()
       const reply = await this.#run(
         'batonSessionCreate',
         this.#keys.index(tag),
@@ -124,9 +126,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   rotate(sid: string, presentedGeneration: number, options: RotateOptions): Promise<RotateResult> {
-    return this.#call(async () => {
+    return this.#call(async (signal) => {
       const { now, graceMs, refreshTtlMs } = options
-      const result = await this.#routed(sid, async (tag): Promise<RotateResult | undefined> => {
+      const result = await this.#routed(sid, signal, async (tag) => {
         const reply = await this.#script(
           'batonSessionRotate',
           tag,
@@ -138,7 +140,7 @@ export class RedisSessionStore implements SessionStore {
           String(now + refreshTtlMs),
         )
         if (reply[0] === 'missing' || reply[0] === 'corrupt') return undefined
-        const session = this.#decode(sid, reply[1])
+        const session = await this.#decode(tag, sid, reply[1])
         return session && { outcome: reply[0], session }
       })
       if (result?.outcome === 'reused') await this.#dropPointers([sid])
@@ -147,8 +149,8 @@ export class RedisSessionStore implements SessionStore {
   }
 
   touch(sid: string, now: number): Promise<void> {
-    return this.#call(async () => {
-      await this.#routed(sid, async (tag) => {
+    return this.#call(async (signal) => {
+      await this.#routed(sid, signal, async (tag) => {
         const reply = await this.#script('batonSessionTouch', tag, sid, String(now))
         // Touching a missing session is a no-op either way: no need to ask the pointer.
         return reply[0] === 'ok' ? true : undefined
@@ -157,10 +159,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   delete(sid: string): Promise<Session | undefined> {
-    return this.#call(async () => {
-      const session = await this.#routed(sid, async (tag) => {
+    return this.#call(async (signal) => {
+      const session = await this.#routed(sid, signal, async (tag) => {
         const reply = await this.#script('batonSessionDelete', tag, sid)
-        return reply[0] === 'deleted' ? this.#decode(sid, reply[1]) : undefined
+        // Deleted whether or not it decodes: a session that does not is gone either way.
+        return reply[0] === 'deleted' ? this.#decode(tag, sid, reply[1]) : undefined
       })
       await this.#dropPointers([sid])
       return session
@@ -169,19 +172,20 @@ export class RedisSessionStore implements SessionStore {
 
   listBySubject(sub: string, now: number): Promise<Session[]> {
     return this.#call(async () => {
-      const reply = await this.#run(
+      const tag = subjectTag(sub)
+      const [corrupt, entries] = await this.#run(
         'batonSessionList',
-        this.#keys.index(subjectTag(sub)),
+        this.#keys.index(tag),
         String(now),
       )
-      const [corrupt, entries] = reply
       this.#reportCorrupt(corrupt)
       const sessions: Session[] = []
       for (const [sid, fields] of entries) {
-        const session = this.#decode(sid, fields)
+        const session = await this.#decode(tag, sid, fields)
+        if (session === undefined) continue
         // The tag is injective, so another subject here means a foreign value under our prefix.
-        if (session?.sub === sub) sessions.push(session)
-        else if (session !== undefined) this.#reportCorrupt(1)
+        if (session.sub === sub) sessions.push(session)
+        else await this.#discard(tag, sid)
       }
       return sessions
     })
@@ -213,20 +217,22 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** One store call: closed check, deadline, readiness, and errors as `RedisStoreError`s. */
-  #call<T>(operation: () => Promise<T>): Promise<T> {
+  #call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.#closed) {
       return Promise.reject(new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed'))
     }
     return withDeadline(this.#timeoutMs, async (signal) => {
       try {
         await whenReady(this.#client, signal)
-        return await operation()
+        return await operation(signal)
       } catch (error) {
         // While a dead socket's 'close' event waits in the event loop, ioredis still says
         // 'ready' and rejects commands synchronously. A caller that retries on failure would then
         // spin in microtasks and starve that very event (and every timer) forever: let the event
         // loop turn before any failure settles.
         await yieldToEventLoop()
+        // A call that was waiting when close() ended the client: closed, not a Redis failure.
+        if (this.#closed) throw new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed')
         if (error instanceof RedisStoreError) throw error
         throw new RedisStoreError('ERR_STORE_UNAVAILABLE', 'Redis failed the command', {
           cause: error,
@@ -238,9 +244,11 @@ export class RedisSessionStore implements SessionStore {
   /**
    * Runs `attempt` with the sid's subject tag: the cached one first; on a miss, the one the
    * pointer key names, if it differs. `attempt` answers undefined for "no session under this tag".
+   * Past the deadline (`signal`), no attempt is made after the first round trip.
    */
   async #routed<T>(
     sid: string,
+    signal: AbortSignal,
     attempt: (tag: string) => Promise<T | undefined>,
   ): Promise<T | undefined> {
     const cached = this.#routes.get(sid)
@@ -251,17 +259,23 @@ export class RedisSessionStore implements SessionStore {
     }
     const tag = await this.#lookup(sid)
     if (tag === undefined || tag === cached) return undefined
+    signal.throwIfAborted()
     const result = await attempt(tag)
     if (result !== undefined) this.#routes.set(sid, tag)
     return result
   }
 
   async #lookup(sid: string): Promise<string | undefined> {
-    const tag = await this.#client.get(this.#keys.pointer(sid))
+    const pointer = this.#keys.pointer(sid)
+    const tag = await this.#client.get(pointer).catch((error: unknown) => {
+      // A pointer key that is not a string (a list, a hash…) is foreign data, not an outage.
+      if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return NOT_A_TAG
+      throw error
+    })
     if (tag === null) return undefined
     if (isSubjectTag(tag)) return tag
     this.#reportCorrupt(1)
-    await this.#client.del(this.#keys.pointer(sid))
+    await this.#client.del(pointer)
     return undefined
   }
 
@@ -276,10 +290,22 @@ export class RedisSessionStore implements SessionStore {
     return reply
   }
 
-  #decode(sid: string, fields: HashReply): Session | undefined {
+  /**
+   * The session in a script's reply. One the scripts took for ours but that does not decode here
+   * (a number Lua's `tonumber` reads and `String(n)` never writes, unreadable `data`) is removed
+   * like any other corrupt value: left, it would count toward the per-user cap forever.
+   */
+  async #decode(tag: string, sid: string, fields: HashReply): Promise<Session | undefined> {
     const session = decodeSession(sid, fields)
-    if (session === undefined) this.#reportCorrupt(1)
+    if (session === undefined) await this.#discard(tag, sid)
     return session
+  }
+
+  /** Removes a corrupt session of `tag`'s subject, its index entry and its pointer. */
+  async #discard(tag: string, sid: string): Promise<void> {
+    this.#reportCorrupt(1)
+    await this.#run('batonSessionDelete', this.#keys.index(tag), this.#keys.session(tag, sid), sid)
+    await this.#dropPointers([sid])
   }
 
   /** Pointers are garbage once their session is gone; failing to remove one only costs memory. */
@@ -308,6 +334,9 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 }
+
+/** What `#lookup` makes of a pointer key of the wrong type: no tag (`isSubjectTag` refuses it). */
+const NOT_A_TAG = ''
 
 /** A Redis TTL in whole milliseconds from `now` to `expiry`, at least 1 (PX rejects 0). */
 function ttlUntil(expiry: number, now: number): string {

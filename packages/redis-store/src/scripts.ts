@@ -25,7 +25,10 @@ local index = KEYS[1]
 local base = string.sub(index, 1, -${INDEX_SUFFIX.length + 1}) .. '${SESSION_INFIX}'
 local corrupt = 0
 
+-- Only text of the shape String(n) writes (a digit first, then digits, a point, an exponent):
+-- tonumber alone would also take ' 1', '0x1' or 'inf', which session-codec.ts refuses.
 local function number(text)
+  if type(text) ~= 'string' or not string.find(text, '^%-?%d[%d%.e%+%-]*$') then return nil end
   local value = tonumber(text)
   if value and value == value and value > -math.huge and value < math.huge then return value end
   return nil

@@ -69,6 +69,42 @@ t.test('a client that ends while a call waits for it rejects that call at once',
   t.ok(performance.now() - started < 1000, 'without waiting for the timeout')
 })
 
+t.test('calls waiting for a connection share one pair of client listeners', async (t) => {
+  const store = new RedisSessionStore({
+    url: `redis://127.0.0.1:${await freePort()}`,
+    commandTimeout: 0.3,
+    onError: () => {},
+  })
+  t.teardown(() => store.close())
+  const warnings: Error[] = []
+  const onWarning = (warning: Error) => warnings.push(warning)
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  const readyBefore = store.client.listenerCount('ready')
+  const calls = Array.from({ length: 20 }, () => store.get('sid', Date.now()))
+  t.equal(store.client.listenerCount('ready'), readyBefore + 1)
+  t.equal(store.client.listenerCount('end'), 1)
+  const results = await Promise.allSettled(calls)
+  t.ok(results.every((result) => result.status === 'rejected'))
+  t.equal(store.client.listenerCount('ready'), readyBefore + 1, 'still waiting for the next ready')
+  await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+  t.same(
+    warnings.map((warning) => warning.name),
+    [],
+  )
+})
+
+t.test('a call waiting for a connection when close() runs rejects as closed', async (t) => {
+  const store = new RedisSessionStore({
+    url: `redis://127.0.0.1:${await freePort()}`,
+    commandTimeout: 5,
+    onError: () => {},
+  })
+  const pending = store.get('sid', Date.now())
+  await store.close()
+  await t.rejects(pending, { code: 'ERR_STORE_CLOSED' })
+})
+
 t.test('close() ends a client made from a URL and refuses later calls', async (t) => {
   const store = new RedisSessionStore({ url: server.url })
   await store.listBySubject('nobody', Date.now())

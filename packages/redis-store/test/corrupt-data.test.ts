@@ -34,6 +34,25 @@ const corruptions: [string, (state: Setup) => Promise<unknown>][] = [
   ['a hash with a broken number', ({ sessionKey }) => raw.hset(sessionKey, 'generation', 'one')],
   ['a hash with a NaN', ({ sessionKey }) => raw.hset(sessionKey, 'refreshExpiresAt', 'nan')],
   ['a hash without its data', ({ sessionKey }) => raw.hdel(sessionKey, 'data')],
+  // Lua's tonumber reads these; String(n) never writes them.
+  [
+    'a hash with a padded number',
+    ({ sessionKey, session }) => raw.hset(sessionKey, 'createdAt', ` ${session.createdAt}`),
+  ],
+  ['a hash with a hex number', ({ sessionKey }) => raw.hset(sessionKey, 'generation', '0x1')],
+  // The scripts take these for numbers; only the codec sees that String(n) never writes them.
+  [
+    'a hash with a zero-padded number',
+    ({ sessionKey }) => raw.hset(sessionKey, 'generation', '01'),
+  ],
+  [
+    'a hash with unreadable JSON data',
+    ({ sessionKey }) => raw.hset(sessionKey, 'data', '{not json'),
+  ],
+  [
+    'a hash whose data has no subject',
+    ({ sessionKey }) => raw.hset(sessionKey, 'data', JSON.stringify({ claims: {} })),
+  ],
 ]
 
 for (const [what, corrupt] of corruptions) {
@@ -65,14 +84,42 @@ t.test('every operation treats a foreign session value as missing', async (t) =>
   t.equal(reports.length, 3)
 })
 
-t.test('a session whose JSON data is unreadable is no session and is reported', async (t) => {
-  const { store, reports, now, session, sessionKey } = await setup(t)
-  await raw.hset(sessionKey, 'data', '{not json')
+t.test('a session only the codec finds corrupt is removed wherever it is read', async (t) => {
+  const reads: [string, (state: Setup) => Promise<unknown>][] = [
+    ['get', ({ store, session, now }) => store.get(session.sid, now)],
+    ['rotate', ({ store, session, now }) => store.rotate(session.sid, 0, rotation(now))],
+    ['delete', ({ store, session }) => store.delete(session.sid)],
+    ['listBySubject', ({ store, session, now }) => store.listBySubject(session.sub, now)],
+  ]
+  for (const [name, read] of reads) {
+    const state = await setup(t)
+    const { reports, session, sessionKey, tag } = state
+    await raw.hset(sessionKey, 'data', '{not json')
+    const answer = await read(state)
+    t.same(
+      answer,
+      name === 'listBySubject' ? [] : name === 'rotate' ? { outcome: 'missing' } : undefined,
+      name,
+    )
+    t.equal(reports.length, 1, `${name} reports it once`)
+    t.equal(await raw.exists(sessionKey), 0, `${name} removes it`)
+    t.equal(await raw.zscore(keys.index(tag), session.sid), null, `${name} unindexes it`)
+    t.equal(await raw.exists(keys.pointer(session.sid)), 0, `${name} drops its pointer`)
+  }
+})
+
+t.test('once read, such a session no longer holds a place under the per-user cap', async (t) => {
+  const { store, now, session, sessionKey } = await setup(t)
+  await raw.hset(sessionKey, 'generation', '01')
+  const next = makeSession(session.sub, now)
+  const capOfOne = { maxPerSubject: 1, policy: 'reject', now } as const
+  t.same(
+    await store.create(next, capOfOne),
+    { ok: false, reason: 'session_limit' },
+    'the scripts alone cannot tell it from a live session',
+  )
   t.equal(await store.get(session.sid, now), undefined)
-  t.equal((await store.rotate(session.sid, 0, rotation(now))).outcome, 'missing')
-  t.same(await store.listBySubject(session.sub, now), [])
-  t.equal(reports.length, 3)
-  t.same(await store.deleteBySubject(session.sub), [session.sid], 'a bulk delete still clears it')
+  t.same(await store.create(next, capOfOne), { ok: true, evicted: [] })
 })
 
 t.test(
@@ -89,6 +136,8 @@ t.test(
     t.same(await store.listBySubject(session.sub, now), [session])
     t.equal(reports.length, 2, 'the foreign session and the garbage')
     t.equal(await raw.exists(keys.session(tag, broken.sid)), 0)
+    t.equal(await raw.exists(keys.session(tag, other.sid)), 0)
+    t.equal(await raw.zscore(keys.index(tag), other.sid), null)
     reports.length = 0
     await raw.set(keys.session(tag, broken.sid), 'garbage')
     await raw.zadd(keys.index(tag), 2, broken.sid)
@@ -125,6 +174,30 @@ t.test('a pointer that does not name a tag is no session, is reported and remove
   t.equal(await stranger.get(session.sid, now), undefined)
   t.equal(reports.length, 1)
   t.equal(await raw.exists(keys.pointer(session.sid)), 0)
+})
+
+t.test('a pointer that is not a string is no session, is reported and removed', async (t) => {
+  const { reports, now, session } = await setup(t)
+  const stranger = new RedisSessionStore({
+    url: server.url,
+    onError: (error) => reports.push(error),
+  })
+  t.teardown(() => stranger.close())
+  const pointer = keys.pointer(session.sid)
+  const calls: [string, () => Promise<unknown>][] = [
+    ['get', () => stranger.get(session.sid, now)],
+    ['touch', () => stranger.touch(session.sid, now)],
+    ['rotate', () => stranger.rotate(session.sid, 0, rotation(now))],
+    ['delete', () => stranger.delete(session.sid)],
+  ]
+  for (const [name, call] of calls) {
+    reports.length = 0
+    await raw.del(pointer)
+    await raw.rpush(pointer, 'not a tag')
+    await call()
+    t.equal(reports.length, 1, `${name} reports it`)
+    t.equal(await raw.exists(pointer), 0, `${name} removes it`)
+  }
 })
 
 t.test('by default a report is one console.warn line with the code and no values', async (t) => {

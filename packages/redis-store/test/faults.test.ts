@@ -177,3 +177,45 @@ t.test(
     t.doesNotThrow(() => JSON.stringify(error))
   },
 )
+
+t.test('a call whose first round trip outlasts the deadline sends nothing after it', async (t) => {
+  const server = await startRedisServer(t)
+  const admin = new Redis(server.port, '127.0.0.1')
+  // A client of the app's, configured as the README advises: no offline queue, and no command
+  // timeout of its own, so a command answered late is still answered.
+  const client = new Redis(server.port, '127.0.0.1', { enableOfflineQueue: false })
+  t.teardown(() => {
+    admin.disconnect()
+    client.disconnect()
+  })
+  const observer = new RedisSessionStore({ client })
+  // No route cache: a rotation first asks the sid's pointer, then runs the script.
+  const store = new RedisSessionStore({ client, commandTimeout: TIMEOUT, routeCacheSize: 0 })
+  const now = Date.now()
+  const session = makeSession(uniqueSubject('late'), now)
+  await observer.create(session, evictOldest(now, 1))
+  /** Waits until every command the store sent before this point has run. */
+  const settled = async () => {
+    await admin.ping() // answered once the pause is over
+    // Commands on one connection run in order: a script sent in reply to the late pointer read
+    // was written before the second PING, so it has run when that PING answers.
+    await client.ping()
+    await client.ping()
+  }
+
+  // Redis stalls for longer than the deadline (a slow fork, a failover): the pointer read is
+  // answered after the caller was told the rotation failed.
+  await admin.call('CLIENT', 'PAUSE', String(TIMEOUT * 3000), 'ALL')
+  const rotated = await timed(() => store.rotate(session.sid, 0, rotation(now)))
+  t.match(rotated, { ok: false, error: { code: 'ERR_STORE_TIMEOUT' } })
+  await settled()
+  t.equal((await observer.get(session.sid, now))?.generation, 0, 'the rotation never happened')
+
+  // A login whose pointer write is answered late creates nothing, so it evicts nothing.
+  await admin.call('CLIENT', 'PAUSE', String(TIMEOUT * 3000), 'WRITE')
+  const login = makeSession(session.sub, now)
+  const created = await timed(() => store.create(login, evictOldest(now, 1)))
+  t.match(created, { ok: false, error: { code: 'ERR_STORE_TIMEOUT' } })
+  await settled()
+  t.same(await observer.listBySubject(session.sub, now), [session], 'the old session stays')
+})
