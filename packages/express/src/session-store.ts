@@ -8,8 +8,11 @@
  * of its own for decisions, so an injected clock controls everything.
  */
 
-/** A value, or a Promise of it. */
-export type Awaitable<T> = T | Promise<T>
+/** What a store method returns: a value, or a promise of it (native or any thenable). */
+export type Awaitable<T> = T | PromiseLike<T>
+
+/** Inside the package: a value, or a native Promise of it (a store's thenable is wrapped in one). */
+export type MaybePromise<T> = T | Promise<T>
 
 /** One login: the state behind an access + refresh token pair. */
 export interface Session {

@@ -5,7 +5,7 @@
  * ```ts
  * import t from 'tap'
  * import { sessionStoreContract } from '@baton/express/testing'
- * sessionStoreContract(t, { createStore: () => new MyStore() })
+ * sessionStoreContract(t, { createStore: () => new MyStore(), destroyStore: (store) => store.close() })
  * ```
  *
  * It speaks to the test runner through the few methods below, which tap's `Test` has, so this
@@ -24,18 +24,22 @@ export interface ContractTest {
   teardown(fn: () => unknown): unknown
 }
 
-export interface StoreContractOptions {
+/** How the suite gets its stores; `S` is your store's class, so `destroyStore` can close it. */
+export interface StoreContractOptions<S extends SessionStore = SessionStore> {
   /** A fresh, empty store for each subtest. */
-  createStore(): SessionStore | Promise<SessionStore>
+  createStore(): S | Promise<S>
   /** Release a store made by `createStore` (close its connections; nothing for a memory store). */
-  destroyStore(store: SessionStore): unknown
+  destroyStore(store: S): unknown
 }
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 
 /** Registers one subtest per rule of the contract on `t`. */
-export function sessionStoreContract(t: ContractTest, options: StoreContractOptions): void {
+export function sessionStoreContract<S extends SessionStore>(
+  t: ContractTest,
+  options: StoreContractOptions<S>,
+): void {
   // Real time as the base, so a store that also sets real TTLs (Redis) agrees with the `now`s here.
   const base = Date.now()
   let counter = 0
@@ -61,7 +65,7 @@ export function sessionStoreContract(t: ContractTest, options: StoreContractOpti
     return `${label}-${randomBytes(6).toString('hex')}`
   }
 
-  function storeTest(name: string, fn: (t: ContractTest, store: SessionStore) => Promise<void>) {
+  function storeTest(name: string, fn: (t: ContractTest, store: S) => Promise<void>) {
     t.test(name, async (t) => {
       const store = await options.createStore()
       t.teardown(() => options.destroyStore(store))
