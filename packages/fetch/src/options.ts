@@ -62,7 +62,7 @@ export interface AuthFetchOptions {
    * storage is not read at start (it is written at the next change).
    * @default undefined (load from `storage`)
    */
-  tokens?: TokenSetLike | undefined
+  tokens?: TokenSetLike | string | undefined
   /** Refresh before sending when the access token expires within this many seconds. @default 30 */
   refreshBefore?: number | undefined
   /**

@@ -30,6 +30,12 @@ t.test('valid options are accepted', async (t) => {
   t.notOk('login' in createAuthFetch(ok), 'login() exists only with a login callback')
 })
 
+t.test('tokens may be a JSON string, as a storage would hold them', async (t) => {
+  const json = JSON.stringify({ access_token: 'A1', token_type: 'Bearer', expires_in: 60 })
+  const api = createAuthFetch({ ...ok, tokens: json })
+  t.equal(api.tokens?.accessToken, 'A1')
+})
+
 t.test('each bad option is named in its TypeError', async (t) => {
   const cases: [string, Partial<Record<keyof AuthFetchOptions, unknown>> | null, RegExp][] = [
     ['options', null, /options must be an object/],
