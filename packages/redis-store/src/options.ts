@@ -3,13 +3,30 @@ import type { Cluster } from 'ioredis'
 import type { RedisStoreError } from './errors.js'
 import { hasBraces } from './keys.js'
 
+/**
+ * An ioredis `Redis` or `Cluster` client, of ioredis 5 or 6, described by what the store uses of
+ * it: an app's client fits even when its copy of ioredis is not the one the store resolved (two
+ * copies of a class are two types to TypeScript).
+ */
+export interface RedisClient {
+  readonly status: string
+  readonly options: { readonly keyPrefix?: string | undefined }
+  defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, mode: 'PX', milliseconds: string): Promise<unknown>
+  del(key: string): Promise<number>
+  on(event: 'ready' | 'end' | 'error', listener: (...args: unknown[]) => void): unknown
+  off(event: 'ready' | 'end', listener: (...args: unknown[]) => void): unknown
+  disconnect(): void
+}
+
 export interface RedisSessionStoreOptions {
   /**
    * An ioredis client you made (`new Redis(…)`, `new Redis({ sentinels, name })`,
-   * `new Redis.Cluster(…)`): connection, TLS, auth and Cluster settings are yours, and so is its
-   * lifetime — `close()` leaves it open. Give `client` or `url`, not both.
+   * `new Redis.Cluster(…)`), of ioredis 5 or 6: connection, TLS, auth and Cluster settings are
+   * yours, and so is its lifetime — `close()` leaves it open. Give `client` or `url`, not both.
    */
-  client?: Redis | Cluster
+  client?: RedisClient
   /**
    * A `redis://` or `rediss://` (TLS) URL, e.g. `redis://:password@host:6379/0`. The store makes
    * its own client, tuned to fail fast (no offline queue, no resend after a reconnect), and
@@ -94,7 +111,8 @@ export function resolveOptions(options: RedisSessionStoreOptions): ResolvedOptio
     if (hasBraces(client.options.keyPrefix ?? '')) {
       throw new TypeError('client keyPrefix must not contain { or }')
     }
-    resolvedClient = client
+    // The same API under either major, whichever copy of ioredis the app's client comes from.
+    resolvedClient = client as unknown as Redis | Cluster
   } else {
     if (typeof url !== 'string' || !isRedisUrl(url)) {
       throw new TypeError('url must be a redis:// or rediss:// URL')
@@ -130,7 +148,7 @@ function warn(error: RedisStoreError): void {
 }
 
 /** Duck-typed, so a client from another copy of ioredis works too. */
-function isClient(value: unknown): value is Redis | Cluster {
+function isClient(value: unknown): value is RedisClient {
   if (typeof value !== 'object' || value === null) return false
   const client = value as Record<string, unknown>
   return (
