@@ -445,6 +445,10 @@ function summarize(samples) {
     out.baton.vsRawHeader = ratioTo('baton', 'raw-header')
     out.baton.cpuVsRawHeader = ratioTo('baton', 'raw-header', cpuRatio)
   }
+  if (out.baton && out['minimal-wrapper']) {
+    out.baton.vsMinimalWrapper = ratioTo('baton', 'minimal-wrapper')
+    out.baton.cpuVsMinimalWrapper = ratioTo('baton', 'minimal-wrapper', cpuRatio)
+  }
   if (out['baton-lru'] && out['express-jwt']) {
     out['baton-lru'].vsExpressJwt = ratioTo('baton-lru', 'express-jwt')
     out['baton-lru'].cpuVsExpressJwt = ratioTo('baton-lru', 'express-jwt', cpuRatio)

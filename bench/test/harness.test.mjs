@@ -190,6 +190,13 @@ t.test('case 4: a row for each client, with no failed request', async (t) => {
   checkRows(t, section('4.'), CLIENT_ROWS, [1, 2, 3, 4], { failuresColumn: 5 })
 })
 
+t.test('case 4 sets @baton/fetch against the least a token wrapper can be', async (t) => {
+  t.match(
+    markdown,
+    /@baton\/fetch × the least a token wrapper can be: \d+\.\d\d× by req\/s, \d+\.\d\d× by CPU/,
+  )
+})
+
 t.test(
   'case 5: every stampede made exactly one refresh call and got 200 for every request',
   async (t) => {

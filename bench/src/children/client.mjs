@@ -23,6 +23,14 @@ function clientFor(kind, url, token) {
       const headers = new Headers({ authorization: `Bearer ${token}` })
       return (target) => fetch(target, { headers })
     }
+    case 'minimal-wrapper': {
+      const headers = { authorization: `Bearer ${token}` }
+      return async (target) => {
+        const response = await fetch(target, { headers })
+        if (response.status === 401) throw new Error('a real wrapper would refresh here')
+        return response
+      }
+    }
     case 'ky':
       // ky as its README shows it: the defaults (timeout, retry, throwHttpErrors) included.
       return (target) => ky.get(target)

@@ -36,6 +36,13 @@ export const CLIENT_ROWS = [
     id: 'raw-shared-headers',
     label: 'raw fetch + the same header, one Headers reused by every request',
   },
+  // The least a wrapper that carries a token can be: the hand-set header of the second row inside
+  // one async function that awaits the response and looks at its status. Not a usable client (no
+  // refresh, no retry, no origin check): a floor for any wrapper, @baton/fetch included.
+  {
+    id: 'minimal-wrapper',
+    label: 'the least a token wrapper can be: the same header, one async function, a 401 check',
+  },
   { id: 'ky', label: 'ky (defaults)' },
   { id: 'baton', label: '@baton/fetch, valid token' },
   // The same code as the first row in another process: how far it lands from 1.00× is the run's

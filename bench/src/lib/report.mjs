@@ -194,6 +194,14 @@ export function renderMarkdown(results) {
     `Each client: ${results.environment.connections} concurrent request loops, each reading the body to the end, in a process of its own (undici is optimized for the calls its process sees, so clients sharing one slow one another). Measured, the clients take turns, each with the client core to itself: clients sharing a core slow one another too, and the one with more code and data of its own pays more for each switch. They are warmed up together first, as a client process reaches its steady speed only after seconds of continuous load. Two processes running the same code settle a few percent apart and stay there, so the rounds are spread over ${results.settings.clientGenerations} generation(s) of fresh processes, and every median is over all of them. "client CPU" is the process's CPU time per completed request, the client's cost. The control row runs the same code as the first row: its distance from 1.00× is this run's resolution.`,
   )
 
+  const batonFetch = throughput.baton
+  if (batonFetch?.vsMinimalWrapper !== undefined) {
+    out.push(
+      '',
+      `@baton/fetch × the least a token wrapper can be: ${ratio(batonFetch.vsMinimalWrapper)} by req/s, ${ratio(batonFetch.cpuVsMinimalWrapper)} by CPU time per request (medians of per-round ratios).`,
+    )
+  }
+
   out.push('', '## 5. Refresh stampede: N concurrent requests with an expired access token', '')
   out.push(
     table(
