@@ -8,7 +8,7 @@ import {
 } from './errors.js'
 import { resolveOptions, type AuthEvent, type AuthOptions } from './options.js'
 import { createRouter } from './router.js'
-import type { Awaitable, MaybePromise, Session } from './session-store.js'
+import type { Awaitable, Session } from './session-store.js'
 import {
   REGISTERED_CLAIMS,
   newId,
@@ -123,7 +123,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
     ) ?? (() => {})
 
   /** Runs a store call; a failure or a slow answer is a 503, never a 401 or a hang. */
-  const call = <T>(operation: () => Awaitable<T>): MaybePromise<T> => {
+  const call = <T>(operation: () => Awaitable<T>): Awaitable<T> => {
     let result: Awaitable<T>
     try {
       result = operation()
@@ -192,7 +192,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
    * (the LRU store), so `auth.required()` can call `next()` without a trip through the microtask
    * queue: in bench/ that trip was about 5% of a protected request's server time.
    */
-  const verifyNow = (token: string): MaybePromise<AuthInfo> => {
+  const verifyNow = (token: string): Awaitable<AuthInfo> => {
     const at = now()
     let info = verified.get(token, at)
     if (info === undefined) {
@@ -398,8 +398,8 @@ export function createAuth(options: AuthOptions = {}): Auth {
   }
 
   /** `verifyNow` for the middleware: a refusal is reported to `onEvent` on its way out. */
-  const verifyForRequest = (token: string): MaybePromise<AuthInfo> => {
-    let result: MaybePromise<AuthInfo>
+  const verifyForRequest = (token: string): Awaitable<AuthInfo> => {
+    let result: Awaitable<AuthInfo>
     try {
       result = verifyNow(token)
     } catch (error) {
@@ -483,6 +483,6 @@ function checkClaims(claims: unknown): Record<string, unknown> {
   return JSON.parse(json) as Record<string, unknown>
 }
 
-function isPromiseLike<T>(value: Awaitable<T>): value is PromiseLike<T> {
+function isPromiseLike<T>(value: Awaitable<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }

@@ -10,7 +10,7 @@ import {
   UnsupportedGrantTypeError,
 } from './errors.js'
 import type { AuthenticatedUser, ResolvedOptions } from './options.js'
-import type { MaybePromise } from './session-store.js'
+import type { Awaitable } from './session-store.js'
 import type { AuthInfo } from './tokens.js'
 import { bearerToken, required, sendError, type AuthenticatedRequest } from './verify.js'
 
@@ -30,7 +30,7 @@ export interface RouterContext {
   listSessions(sub: string, currentSid?: string): Promise<SessionInfo[]>
   revokeSession(sid: string, ownerSub?: string): Promise<boolean>
   revokeAllSessions(sub: string, exceptSid?: string): Promise<number>
-  verify(token: string): MaybePromise<AuthInfo>
+  verify(token: string): Awaitable<AuthInfo>
   /** Reports the refusal to `onEvent` and throws it. */
   rejected(error: unknown): never
   /** Reports a refusal to `onEvent` (once per error). */

@@ -8,11 +8,8 @@
  * of its own for decisions, so an injected clock controls everything.
  */
 
-/** What a store method returns: a value, or a promise of it (native or any thenable). */
-export type Awaitable<T> = T | PromiseLike<T>
-
-/** Inside the package: a value, or a native Promise of it (a store's thenable is wrapped in one). */
-export type MaybePromise<T> = T | Promise<T>
+/** A value, or a Promise of it. */
+export type Awaitable<T> = T | Promise<T>
 
 /** One login: the state behind an access + refresh token pair. */
 export interface Session {

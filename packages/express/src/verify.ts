@@ -5,7 +5,7 @@ import {
   InvalidRequestError,
   NoCredentialsError,
 } from './errors.js'
-import type { MaybePromise } from './session-store.js'
+import type { Awaitable } from './session-store.js'
 import type { AuthInfo } from './tokens.js'
 
 export interface RequiredOptions {
@@ -13,7 +13,7 @@ export interface RequiredOptions {
   scope?: string | readonly string[]
 }
 
-type Verify = (token: string) => MaybePromise<AuthInfo>
+type Verify = (token: string) => Awaitable<AuthInfo>
 /** Tells `onEvent` that a request was refused with this error (once per error). */
 type Report = (error: unknown) => void
 
@@ -68,7 +68,7 @@ function authenticateRequest(
       else next(refusal(new NoCredentialsError(realm)))
       return
     }
-    let result: MaybePromise<AuthInfo>
+    let result: Awaitable<AuthInfo>
     try {
       result = verify(token)
     } catch (error) {
