@@ -20,13 +20,17 @@ export interface RedisClient {
   disconnect(): void
 }
 
-export interface RedisSessionStoreOptions {
+/**
+ * `C`, the client's type, is ioredis's `Redis | Cluster` by default, so options built ahead keep
+ * their client's full type; the constructor takes any `RedisClient`.
+ */
+export interface RedisSessionStoreOptions<C extends RedisClient = Redis | Cluster> {
   /**
    * An ioredis client you made (`new Redis(…)`, `new Redis({ sentinels, name })`,
    * `new Redis.Cluster(…)`), of ioredis 5 or 6: connection, TLS, auth and Cluster settings are
    * yours, and so is its lifetime — `close()` leaves it open. Give `client` or `url`, not both.
    */
-  client?: RedisClient
+  client?: C
   /**
    * A `redis://` or `rediss://` (TLS) URL, e.g. `redis://:password@host:6379/0`. The store makes
    * its own client, tuned to fail fast (no offline queue, no resend after a reconnect), and
@@ -74,7 +78,7 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set(['client', 'url', 'prefix', 'commandTimeout', 'routeCacheSize', 'onError'])
 
-export function resolveOptions(options: RedisSessionStoreOptions): ResolvedOptions {
+export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object with client or url')
   }
@@ -126,9 +130,9 @@ export function resolveOptions(options: RedisSessionStoreOptions): ResolvedOptio
       autoResendUnfulfilledCommands: false,
       commandTimeout: commandTimeoutMs,
       connectTimeout: Math.max(commandTimeoutMs, 1000),
-      // The same client whichever ioredis major the app's tree resolves to: ioredis 6 would
-      // otherwise speak RESP3, which Redis 5 refuses, and wait up to 5 s between reconnects
-      // (ioredis 5: RESP2 always, 50 ms more per attempt up to 2 s). ioredis 5 ignores `protocol`.
+      // The same client whichever ioredis major the app's tree resolves to: ioredis 5's RESP2
+      // (ioredis 6 would try RESP3 first on every connection) and its reconnect back-off, 50 ms
+      // more per attempt up to 2 s (ioredis 6: doubling up to 5 s). ioredis 5 ignores `protocol`.
       protocol: 2,
       retryStrategy: (attempt: number) => Math.min(attempt * 50, 2000),
     })

@@ -8,12 +8,12 @@ import type {
 } from '@baton/express'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Cluster, Redis } from 'ioredis'
-import { whenReady, withDeadline } from './connection.js'
+import { ReadyGate, withDeadline } from './connection.js'
 import { RedisStoreError } from './errors.js'
 import { isSubjectTag, keyLayout, subjectTag } from './keys.js'
 import type { KeyLayout } from './keys.js'
 import { resolveOptions } from './options.js'
-import type { RedisSessionStoreOptions } from './options.js'
+import type { RedisClient, RedisSessionStoreOptions } from './options.js'
 import { RouteCache } from './route-cache.js'
 import { defineScripts } from './scripts.js'
 import type { HashReply, ScriptReplies, ScriptRunner } from './scripts.js'
@@ -43,11 +43,12 @@ export class RedisSessionStore implements SessionStore {
   readonly #run: ScriptRunner
   readonly #timeoutMs: number
   readonly #onError: (error: RedisStoreError) => void
+  readonly #ready: ReadyGate
   #closed = false
   /** Set by a connection error of an owned client, cleared when it is ready again. */
   #failing = false
 
-  constructor(options: RedisSessionStoreOptions) {
+  constructor(options: RedisSessionStoreOptions<RedisClient>) {
     const resolved = resolveOptions(options)
     this.prefix = resolved.prefix
     this.#client = resolved.client
@@ -57,6 +58,7 @@ export class RedisSessionStore implements SessionStore {
     this.#timeoutMs = resolved.commandTimeoutMs
     this.#onError = resolved.onError
     this.#run = defineScripts(this.#client)
+    this.#ready = new ReadyGate(this.#client)
     if (this.#ownsClient) {
       // Our client, so our listener: without one, ioredis prints every failed reconnect.
       this.#client.on('error', (error: unknown) => {
@@ -207,23 +209,25 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Stops the store: later calls reject with `ERR_STORE_CLOSED`. A client made from `url` is
-   * disconnected; a client you passed is left as it is.
+   * Stops the store: later calls, and calls waiting for a connection, reject with
+   * `ERR_STORE_CLOSED`. A client made from `url` is disconnected; a client you passed is left as
+   * it is.
    */
   close(): Promise<void> {
     this.#closed = true
+    // Not left to the client's 'end': ioredis disconnected between two reconnect attempts
+    // never emits one.
+    this.#ready.close(closedError())
     if (this.#ownsClient) this.#client.disconnect()
     return Promise.resolve()
   }
 
   /** One store call: closed check, deadline, readiness, and errors as `RedisStoreError`s. */
   #call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.#closed) {
-      return Promise.reject(new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed'))
-    }
+    if (this.#closed) return Promise.reject(closedError())
     return withDeadline(this.#timeoutMs, async (signal) => {
       try {
-        await whenReady(this.#client, signal)
+        await this.#ready.wait(signal)
         return await operation(signal)
       } catch (error) {
         // While a dead socket's 'close' event waits in the event loop, ioredis still says
@@ -231,8 +235,8 @@ export class RedisSessionStore implements SessionStore {
         // spin in microtasks and starve that very event (and every timer) forever: let the event
         // loop turn before any failure settles.
         await yieldToEventLoop()
-        // A call that was waiting when close() ended the client: closed, not a Redis failure.
-        if (this.#closed) throw new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed')
+        // A call in flight when close() ended the client: closed, not a Redis failure.
+        if (this.#closed) throw closedError()
         if (error instanceof RedisStoreError) throw error
         throw new RedisStoreError('ERR_STORE_UNAVAILABLE', 'Redis failed the command', {
           cause: error,
@@ -301,10 +305,14 @@ export class RedisSessionStore implements SessionStore {
     return session
   }
 
-  /** Removes a corrupt session of `tag`'s subject, its index entry and its pointer. */
+  /**
+   * Removes a corrupt session of `tag`'s subject, its index entry and its pointer. Best effort,
+   * like any clean-up: corrupt data never fails a call, and what stays is removed at its next read.
+   */
   async #discard(tag: string, sid: string): Promise<void> {
     this.#reportCorrupt(1)
-    await this.#run('batonSessionDelete', this.#keys.index(tag), this.#keys.session(tag, sid), sid)
+    const keys = [this.#keys.index(tag), this.#keys.session(tag, sid)] as const
+    await Promise.allSettled([this.#run('batonSessionDelete', ...keys, sid)])
     await this.#dropPointers([sid])
   }
 
@@ -333,6 +341,10 @@ export class RedisSessionStore implements SessionStore {
       // A failing logger must not turn a good answer into an error.
     }
   }
+}
+
+function closedError(): RedisStoreError {
+  return new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed')
 }
 
 /** What `#lookup` makes of a pointer key of the wrong type: no tag (`isSubjectTag` refuses it). */

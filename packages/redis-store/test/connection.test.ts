@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
+import { eventually } from './fixtures/eventually.js'
 import { freePort, startRedisServer } from './fixtures/redis-server.js'
 import { evictOldest, makeSession, uniqueSubject } from './fixtures/sessions.js'
 
@@ -69,30 +70,39 @@ t.test('a client that ends while a call waits for it rejects that call at once',
   t.ok(performance.now() - started < 1000, 'without waiting for the timeout')
 })
 
-t.test('calls waiting for a connection share one pair of client listeners', async (t) => {
-  const store = new RedisSessionStore({
-    url: `redis://127.0.0.1:${await freePort()}`,
-    commandTimeout: 0.3,
-    onError: () => {},
-  })
-  t.teardown(() => store.close())
-  const warnings: Error[] = []
-  const onWarning = (warning: Error) => warnings.push(warning)
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
-  const readyBefore = store.client.listenerCount('ready')
-  const calls = Array.from({ length: 20 }, () => store.get('sid', Date.now()))
-  t.equal(store.client.listenerCount('ready'), readyBefore + 1)
-  t.equal(store.client.listenerCount('end'), 1)
-  const results = await Promise.allSettled(calls)
-  t.ok(results.every((result) => result.status === 'rejected'))
-  t.equal(store.client.listenerCount('ready'), readyBefore + 1, 'still waiting for the next ready')
-  await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
-  t.same(
-    warnings.map((warning) => warning.name),
-    [],
-  )
-})
+t.test(
+  'calls waiting for a connection share one pair of client listeners, and leave it',
+  async (t) => {
+    const store = new RedisSessionStore({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      commandTimeout: 0.3,
+      onError: () => {},
+    })
+    t.teardown(() => store.close())
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    t.teardown(() => process.off('warning', onWarning))
+    const readyBefore = store.client.listenerCount('ready')
+    const calls = Array.from({ length: 20 }, () => store.get('sid', Date.now()))
+    t.equal(store.client.listenerCount('ready'), readyBefore + 1)
+    t.equal(store.client.listenerCount('end'), 1)
+    const results = await Promise.allSettled(calls)
+    t.ok(results.every((result) => result.status === 'rejected'))
+    // Calls that timed out hold nothing: in a long outage, they would otherwise pile up.
+    t.equal(
+      store.client.listenerCount('ready'),
+      readyBefore,
+      'the last call to give up removed them',
+    )
+    t.equal(store.client.listenerCount('end'), 0)
+    await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+    t.same(
+      warnings.map((warning) => warning.name),
+      [],
+    )
+  },
+)
 
 t.test('a call waiting for a connection when close() runs rejects as closed', async (t) => {
   const store = new RedisSessionStore({
@@ -104,6 +114,25 @@ t.test('a call waiting for a connection when close() runs rejects as closed', as
   await store.close()
   await t.rejects(pending, { code: 'ERR_STORE_CLOSED' })
 })
+
+t.test(
+  'a call waiting between two reconnect attempts when close() runs rejects as closed',
+  async (t) => {
+    const down = await startRedisServer(t)
+    const store = new RedisSessionStore({ url: down.url, commandTimeout: 5, onError: () => {} })
+    await store.listBySubject('nobody', Date.now())
+    await down.stop()
+    await eventually(async () => {
+      if (store.client.status !== 'reconnecting') throw new Error(store.client.status)
+    })
+    const started = performance.now()
+    const pending = store.get('sid', Date.now())
+    await store.close()
+    // ioredis, disconnected while it waits to reconnect, never emits 'end'.
+    await t.rejects(pending, { code: 'ERR_STORE_CLOSED' })
+    t.ok(performance.now() - started < 1000, 'at once, not at the timeout')
+  },
+)
 
 t.test('close() ends a client made from a URL and refuses later calls', async (t) => {
   const store = new RedisSessionStore({ url: server.url })

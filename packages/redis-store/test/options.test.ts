@@ -64,7 +64,17 @@ t.test('defaults: prefix baton:, and a client of its own for a URL', async (t) =
     autoResendUnfulfilledCommands: false,
     commandTimeout: 250,
     connectTimeout: 1000,
+    protocol: 2,
   })
+  t.equal(options.retryStrategy?.(1), 50)
+  t.equal(options.retryStrategy?.(1000), 2000, 'at most 2 s between reconnects')
+})
+
+t.test('options built ahead keep their client as an ioredis client', async (t) => {
+  // Type-checked by `pnpm lint`: `quit` is ioredis's, not part of RedisClient.
+  const options: RedisSessionStoreOptions = { client }
+  t.type(options.client?.quit.bind(options.client), 'function')
+  t.equal(new RedisSessionStore(options).client, client)
 })
 
 t.test('an empty prefix and a duck-typed client are accepted', async (t) => {
