@@ -133,9 +133,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
   }
 
   const currentTokens = (signal: AbortSignal | undefined): Awaitable<TokenSet | null> => {
-    const recover = (error: unknown): TokenSet => afterFailure(error, signal)
     const pending = refresher.pending
-    if (pending) return abortable(pending, signal).catch(recover)
+    if (pending) return recovering(abortable(pending, signal), signal)
     const tokens = session.tokens
     if (tokens === null) return null
     // Tokens a 401 refused (their renewal failed) are renewed before sending, not sent again.
@@ -145,8 +144,14 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       // access token still works.
       if (!canRefresh(tokens) && expiresAt(tokens) > now()) return tokens
     }
-    return abortable(refresher.renew(tokens, refresher.epoch), signal).catch(recover)
+    return recovering(abortable(refresher.renew(tokens, refresher.epoch), signal), signal)
   }
+
+  /** A renewal's tokens, or after its failure the tokens to go on with (a closure only here). */
+  const recovering = (
+    renewal: Promise<TokenSet>,
+    signal: AbortSignal | undefined,
+  ): Promise<TokenSet> => renewal.catch((error: unknown) => afterFailure(error, signal))
 
   /** Whether the response came from the request's own origin, redirects or not. */
   const answeredBy = (response: Response, origin: string): boolean =>
