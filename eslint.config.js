@@ -55,6 +55,7 @@ export default tseslint.config(
         window: 'readonly',
         localStorage: 'readonly',
         AbortController: 'readonly',
+        AbortSignal: 'readonly',
         Response: 'readonly',
         Headers: 'readonly',
         setInterval: 'readonly',

@@ -15,7 +15,8 @@ export const USAGE = `Usage: baton-cli [me | logout] [--server URL] [--tokens FI
   --server URL   The example API. Env BATON_SERVER. Default http://localhost:3000
   --tokens FILE  Where the tokens are kept (mode 0600). Env BATON_TOKENS_FILE.
                  Default .baton-tokens.json
-  Env BATON_USERNAME and BATON_PASSWORD log in without asking.`
+  Env BATON_USERNAME and BATON_PASSWORD log in without asking.
+  Env BATON_TIMEOUT: seconds any one request may take (default 15).`
 
 /** Password attempts at the prompt before giving up. */
 const ATTEMPTS = 3
@@ -56,18 +57,27 @@ export async function run({ argv, env, stdin, stdout, stderr }) {
     return options.values.help ? 0 : 2
   }
 
-  let server
-  try {
-    server = new URL(options.values.server ?? env.BATON_SERVER ?? 'http://localhost:3000')
-  } catch {
-    say('--server must be a URL such as http://localhost:3000')
+  const server = parseServer(options.values.server ?? env.BATON_SERVER ?? 'http://localhost:3000')
+  if (server === undefined) {
+    say('--server must be an http:// or https:// URL such as http://localhost:3000')
     return 2
   }
+  const timeoutSeconds = Number(env.BATON_TIMEOUT ?? 15)
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
+    say('BATON_TIMEOUT must be a number of seconds from 0 to 3600, such as 15')
+    return 2
+  }
+  const timeoutMs = Math.ceil(timeoutSeconds * 1000)
   const tokensFile = resolve(options.values.tokens ?? env.BATON_TOKENS_FILE ?? '.baton-tokens.json')
 
   let prompter
   /** Set by `login` so that `onTokens` can tell a login from a refresh. */
   let loggingIn = false
+  /**
+   * What this run did to the tokens ('login' or 'refresh'; said once they are saved) and how many
+   * problems `onError` was told of (a save or a revocation that failed).
+   */
+  const outcome = { changed: undefined, problems: 0 }
   const credentials = credentialsFrom(env)
 
   const api = createAuthFetch({
@@ -75,7 +85,7 @@ export async function run({ argv, env, stdin, stdout, stderr }) {
     refreshUrl: new URL('/auth/refresh', server),
     revocationUrl: new URL('/auth/revoke', server),
     storage: fileStorage(tokensFile),
-    login: async ({ signal }) => {
+    login: async ({ signal, fetch }) => {
       if (hadSession) say('The session has expired: log in again.')
       hadSession = false
       const attempts = credentials ? 1 : ATTEMPTS
@@ -112,22 +122,34 @@ export async function run({ argv, env, stdin, stdout, stderr }) {
       return response.json()
     },
     onTokens: (tokens) => {
-      if (tokens === null) return
-      if (loggingIn) say(`Logged in; tokens saved to ${tokensFile} (mode 0600).`)
-      else say('The access token had expired: refreshed it (one refresh, new tokens saved).')
+      if (tokens !== null) outcome.changed = loggingIn ? 'login' : 'refresh'
       loggingIn = false
     },
-    onError: (error) => say(`warning: ${error.message}`),
+    onError: (error) => {
+      outcome.problems++
+      say(`warning: ${error.message}`)
+    },
+    // Every request the library makes, the login's included, gives up after BATON_TIMEOUT: the
+    // library has no timeout of its own, and fetch waits 5 minutes for an answer's headers.
+    fetch: (input, init) =>
+      fetch(input, {
+        ...init,
+        signal: init?.signal
+          ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs),
+      }),
   })
-  // fileStorage loads synchronously, so this is already what the file held.
+  // fileStorage loads synchronously, so this is already what the file held. A file it could not
+  // read was reported as it loaded: that is no problem of this run, a new login replaces it.
   let hadSession = api.tokens !== null
+  outcome.problems = 0
 
   let status
   try {
     status =
       command === 'logout'
-        ? await logout(api, tokensFile, say)
-        : await whoAmI(api, server, tokensFile, stdout, say)
+        ? await logout(api, server, tokensFile, outcome, say)
+        : await whoAmI(api, server, tokensFile, outcome, stdout, say)
   } catch (error) {
     say(failure(error, server))
     status = 1
@@ -137,8 +159,8 @@ export async function run({ argv, env, stdin, stdout, stderr }) {
   return status
 }
 
-/** `me`: restore or log in, then GET /api/me. */
-async function whoAmI(api, server, tokensFile, stdout, say) {
+/** `me`: restore or log in, then GET /api/me; then say whether new tokens were saved. */
+async function whoAmI(api, server, tokensFile, outcome, stdout, say) {
   if (api.tokens === null) {
     say(`No saved session: log in to ${server.origin}.`)
     await api.login()
@@ -153,17 +175,46 @@ async function whoAmI(api, server, tokensFile, stdout, say) {
   }
   const body = JSON.parse(text)
   stdout.write(`${body.sub} (session ${String(body.sid).slice(0, 8)}…)\n`)
+  // The library saves new tokens before the request that needed them goes on: by now, a save
+  // has succeeded or told onError it failed.
+  if (outcome.problems > 0) {
+    say(`The tokens could not be saved to ${tokensFile}: the next run will log in again.`)
+    return 1
+  }
+  if (outcome.changed === 'login') say(`Logged in; tokens saved to ${tokensFile} (mode 0600).`)
+  if (outcome.changed === 'refresh') {
+    say('The access token had expired: refreshed it (one refresh, new tokens saved).')
+  }
   return 0
 }
 
-async function logout(api, tokensFile, say) {
+/** `logout`: forget the tokens here, revoke the session there; say which happened. */
+async function logout(api, server, tokensFile, outcome, say) {
   if (api.tokens === null) {
     say('Not logged in.')
     return 0
   }
   await api.logout()
-  say(`Logged out: the session is revoked on the server and ${tokensFile} is deleted.`)
+  // A failed revocation (or deletion) went to onError: the warning above says which.
+  if (outcome.problems > 0) {
+    say(
+      `Logout incomplete: if ${server.origin} did not revoke the session, it stays valid there until its refresh token expires.`,
+    )
+    return 1
+  }
+  say(`Logged out: the session is revoked on ${server.origin} and ${tokensFile} is deleted.`)
   return 0
+}
+
+/** The API's URL, or undefined unless it is an http(s) URL (`localhost:3000` parses as a scheme). */
+function parseServer(text) {
+  let url
+  try {
+    url = new URL(text)
+  } catch {
+    return undefined
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
 }
 
 function credentialsFrom(env) {
@@ -182,14 +233,16 @@ function describe(tokens) {
 /** A failure in words, without a token or a password (the library's errors carry none). */
 function failure(error, server) {
   const unreachable = `Could not reach ${server.origin}: is the example API running (pnpm -C examples/express-app start)?`
-  // fetch's own failure (connection refused, DNS) is a TypeError: thrown as it is by a request,
-  // or as the `cause` (sanitized) of a failed login.
+  const silent = `${server.origin} did not answer in time (BATON_TIMEOUT)`
+  // fetch's own failure (connection refused, DNS) is a TypeError, a timeout a TimeoutError:
+  // thrown as they are by a request, or as the `cause` (sanitized) of a failed login.
   if (error instanceof TypeError) return unreachable
+  if (error.name === 'TimeoutError') return silent
   // With a `login` callback, the session only ends when it fails: `cause` says why.
   if (error.code === 'AUTH_SESSION_EXPIRED') {
-    return error.cause.name === 'TypeError'
-      ? unreachable
-      : `Could not log in: ${error.cause.message}.`
+    if (error.cause.name === 'TypeError') return unreachable
+    if (error.cause.name === 'TimeoutError') return silent
+    return `Could not log in: ${error.cause.message}.`
   }
   if (error.code === 'AUTH_REFRESH_UNAVAILABLE') {
     return `Could not refresh the session now (${server.origin} is unreachable or failing); the saved tokens are kept.`

@@ -1,5 +1,6 @@
 // logout, usage, defaults and the failures that are not about the session.
 import { readFile, writeFile } from 'node:fs/promises'
+import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { closedPort, listen, startApi } from './fixtures/api.js'
@@ -16,7 +17,7 @@ t.test('logout revokes the session on the server and deletes the file', async (t
 
   const out = await runCli({ args: ['logout', ...args] })
   t.equal(out.code, 0, out.stderr)
-  t.match(out.stderr, 'Logged out: the session is revoked on the server and')
+  t.match(out.stderr, `Logged out: the session is revoked on ${api.url} and`)
   t.match(await api.counts(), { revoked: 1 })
   await t.rejects(readFile(join(dir, 'tokens.json')), { code: 'ENOENT' })
   const me = await fetch(`${api.url}/api/me`, {
@@ -35,10 +36,11 @@ t.test(
     const dir = await tempDir(t)
     await writeFile(join(dir, '.baton-tokens.json'), '{"accessToken":"x"}')
     // logout with a saved session posts to the revocation endpoint of the default server; whether
-    // or not something answers there, the local tokens are forgotten.
+    // or not something answers there (the status says which), the local tokens are forgotten.
     const out = await runCli({ args: ['logout'], cwd: dir })
-    t.equal(out.code, 0, out.stderr)
-    t.match(out.stderr, `${join(dir, '.baton-tokens.json')} is deleted`)
+    t.match(out.stderr, 'http://localhost:3000')
+    await t.rejects(readFile(join(dir, '.baton-tokens.json')), { code: 'ENOENT' })
+    t.equal(out.code, out.stderr.includes('Logout incomplete') ? 1 : 0, out.stderr)
   },
 )
 
@@ -46,11 +48,79 @@ t.test('usage: --help, unknown commands and flags, a bad --server', async (t) =>
   const help = await runCli({ args: ['--help'] })
   t.equal(help.code, 0)
   t.match(help.stderr, /^Usage: baton-cli \[me \| logout\]/)
-  for (const args of [['whoami'], ['me', 'extra'], ['--verbose'], ['--server', 'not a url']]) {
+  const bad = [
+    ['whoami'],
+    ['me', 'extra'],
+    ['--verbose'],
+    ['--server', 'not a url'],
+    // A URL, but of the scheme 'localhost:': not the API's address.
+    ['--server', 'localhost:3000'],
+    ['--server', 'file:///etc/passwd'],
+  ]
+  for (const args of bad) {
     const out = await runCli({ args })
     t.equal(out.code, 2, args.join(' '))
-    t.match(out.stderr, /Usage: baton-cli|--server must be a URL/)
+    t.match(out.stderr, /Usage: baton-cli|--server must be an http/)
   }
+  for (const timeout of ['0', 'soon', '-1']) {
+    const out = await runCli({ env: { BATON_TIMEOUT: timeout } })
+    t.equal(out.code, 2, `BATON_TIMEOUT=${timeout}`)
+    t.match(out.stderr, 'BATON_TIMEOUT must be a number of seconds')
+  }
+})
+
+t.test('logout when the server cannot revoke: said so, status 1', async (t) => {
+  const api = await startApi(t)
+  const file = join(await tempDir(t), 'tokens.json')
+  await runCli({ env: { ...ALICE, BATON_SERVER: api.url, BATON_TOKENS_FILE: file } })
+  const { refreshToken } = JSON.parse(await readFile(file, 'utf8'))
+  const gone = await closedPort()
+  const out = await runCli({ args: ['logout', '--server', gone, '--tokens', file] })
+  t.equal(out.code, 1)
+  t.match(out.stderr, 'warning: Revoking the tokens failed')
+  t.match(out.stderr, `Logout incomplete: if ${gone} did not revoke the session`)
+  t.notMatch(out.stderr, 'Logged out:')
+  await t.rejects(readFile(file), { code: 'ENOENT' }, 'forgotten here all the same')
+  const refresh = await fetch(`${api.url}/auth/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh_token: refreshToken }),
+  })
+  t.equal(refresh.status, 200, 'the session is indeed still alive on the server')
+})
+
+t.test('tokens that cannot be saved: said so, status 1', async (t) => {
+  const api = await startApi(t)
+  const dir = await tempDir(t) // a directory where the file should be: rename fails
+  const out = await runCli({ env: { ...ALICE, BATON_SERVER: api.url, BATON_TOKENS_FILE: dir } })
+  t.equal(out.code, 1)
+  t.match(out.stdout, 'alice (session', 'the answer still comes')
+  t.match(out.stderr, `The tokens could not be saved to ${dir}: the next run will log in again.`)
+  t.notMatch(out.stderr, 'tokens saved to')
+})
+
+t.test('a server that never answers: the CLI gives up after BATON_TIMEOUT', async (t) => {
+  const sockets = new Set()
+  const silent = createNetServer((socket) => sockets.add(socket))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    silent.close()
+  })
+  const server = `http://127.0.0.1:${silent.address().port}`
+  const dir = await tempDir(t)
+  const env = { ...ALICE, BATON_SERVER: server, BATON_TOKENS_FILE: join(dir, 't.json') }
+  const login = await runCli({ env: { ...env, BATON_TIMEOUT: '0.3' } })
+  t.equal(login.code, 1)
+  t.match(login.stderr, `${server} did not answer in time (BATON_TIMEOUT)`, 'at login')
+
+  // With a saved session, the silence comes at GET /api/me instead.
+  const api = await startApi(t)
+  await runCli({ env: { ...env, BATON_SERVER: api.url } })
+  const me = await runCli({ env: { ...env, BATON_TIMEOUT: '0.3' } })
+  t.equal(me.code, 1)
+  t.match(me.stderr, 'Restored the saved session')
+  t.match(me.stderr, `${server} did not answer in time (BATON_TIMEOUT)`, 'at a request')
 })
 
 t.test('no server at the address: a clear failure, status 1', async (t) => {
