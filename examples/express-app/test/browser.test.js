@@ -148,6 +148,46 @@ if (!existsSync(CHROMIUM)) {
     noProblems(t, problems)
   })
 
+  t.test('a logout the server does not confirm is said to be local only', async (t) => {
+    const { url } = await startApp(t, { demoTools: true })
+    const { page, problems } = await open(t, url)
+    await page.click('#login')
+    await waitForText(page, '#me-result', /"sub": "alice"/)
+    await page.route('**/auth/revoke', (route) => route.fulfill({ status: 503, body: '' }))
+    await page.click('#logout')
+    await waitForText(page, '#log', /Logged out here only: the server did not revoke the session/)
+    t.notMatch(await text(page, '#log'), /the session is revoked on the server/)
+    t.match(await stats(url), { revoked: 0 })
+    // The 503 is the point of this test; it is the only resource error expected.
+    t.same(
+      problems.filter((problem) => !/status of 503/.test(problem)),
+      [],
+      'no script errors, no CSP violations',
+    )
+  })
+
+  t.test('the login form cannot send the password before the page script runs', async (t) => {
+    const { url } = await startApp(t)
+    const page = await browser.context.newPage()
+    t.teardown(() => page.close())
+    let release
+    const held = new Promise((resolve) => (release = resolve))
+    await page.route('**/demo-page.js', async (route) => {
+      await held
+      await route.continue()
+    })
+    await page.goto(url, { waitUntil: 'commit' })
+    await page.waitForSelector('#password')
+    t.ok(await page.locator('#login').isDisabled(), 'the button waits for the script')
+    t.equal(await page.locator('#login-form').getAttribute('method'), 'post')
+    await page.press('#password', 'Enter') // implicit submission: blocked by the disabled button
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    t.notMatch(page.url(), 'password', 'no password in the URL')
+    release()
+    await page.waitForSelector('body[data-ready="true"]')
+    t.ok(await page.locator('#login').isEnabled(), 'the script enables it')
+  })
+
   t.test('without demo tools the page says how to turn them on', async (t) => {
     const { url } = await startApp(t)
     const { page, problems } = await open(t, url)
