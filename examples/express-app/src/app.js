@@ -72,7 +72,14 @@ export async function createApp({
     stats.record(event)
     onEvent?.(event)
   }
-  const auth = createAuth(options)
+  let auth
+  try {
+    auth = createAuth(options)
+  } catch (error) {
+    // Bad options: the Redis connection just opened would keep the process alive.
+    await redisStore?.close()
+    throw error
+  }
   const settings = {
     accessTtl: options.accessTtl ?? DEFAULT_ACCESS_TTL,
     refreshTtl: options.refreshTtl ?? DEFAULT_REFRESH_TTL,

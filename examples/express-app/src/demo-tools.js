@@ -59,6 +59,10 @@ export function createEventStats() {
  * @param {{ clock: ReturnType<typeof createDemoClock>, stats: ReturnType<typeof createEventStats>,
  *   settings: { accessTtl: number, refreshTtl: number, leeway: number }, store: string }} demo
  */
+function isPlainObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 export function demoRouter({ clock, stats, settings, store }) {
   const router = express.Router()
   // Enough to expire every access token issued so far, for the server, and no refresh token
@@ -78,7 +82,25 @@ export function demoRouter({ clock, stats, settings, store }) {
   })
 
   router.post('/clock/advance', express.json({ limit: '1kb' }), (req, res) => {
-    const given = req.body?.seconds
+    // JSON only. Any web page the user visits may send a form or a text/plain POST here without
+    // asking (a CORS "simple request"), but not application/json: so no other site can move
+    // this clock, loopback or not.
+    if (!req.is('application/json')) {
+      res.status(415).json({
+        error: 'invalid_request',
+        error_description: 'send JSON: {} or { "seconds": n }',
+      })
+      return
+    }
+    const body = req.body
+    if (!isPlainObject(body) || Object.keys(body).some((key) => key !== 'seconds')) {
+      res.status(400).json({
+        error: 'invalid_request',
+        error_description: 'the body must be {} or { "seconds": n }',
+      })
+      return
+    }
+    const given = body.seconds
     const seconds = given === undefined ? expireAccessTokens : given
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
       res.status(400).json({

@@ -6,16 +6,12 @@
 import { createApp } from './app.js'
 import { listen, parsePort, stopOnSignal } from './listen.js'
 
+let app
 try {
   const demoTools = process.env.BATON_DEMO_TOOLS === '1'
-  const app = await createApp({ demoTools })
-  const server = await listen(app.app, {
-    port: parsePort(process.env.PORT, 3000),
-    host: process.env.HOST,
-  }).catch(async (error) => {
-    await app.close()
-    throw error
-  })
+  const port = parsePort(process.env.PORT, 3000)
+  app = await createApp({ demoTools })
+  const server = await listen(app.app, { port, host: process.env.HOST })
   const store = app.store === 'redis' ? 'Redis' : 'the embedded LRU store'
   console.log(
     `Baton example API listening on ${server.url} (sessions in ${store}` +
@@ -27,5 +23,7 @@ try {
   })
 } catch (error) {
   console.error(`Could not start: ${error.message}`)
+  // A Redis connection left open would keep the process running.
+  await app?.close()
   process.exitCode = 1
 }

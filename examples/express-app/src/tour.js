@@ -43,6 +43,8 @@ export async function runTour({ baseUrl, print, color = false }) {
     }
     exchanges = new Map()
   }
+  /** Moves the demo clock by its default (the demo tools take JSON only). */
+  const ADVANCE = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }
   const demo = async (path, init) => (await fetch(url(path), init)).json()
   const step = (number, title) => print(`\n${bold(`${number}. ${title}`)}`)
   const note = (text) => print(`     ${dim(text)}`)
@@ -89,7 +91,7 @@ export async function runTour({ baseUrl, print, color = false }) {
   note(`${JSON.stringify({ sub: me.body.sub, sid: `${me.body.sid.slice(0, 8)}…` })}`)
 
   step(3, 'Time passes: the access token expires')
-  const advanced = await demo('/demo/clock/advance', { method: 'POST' })
+  const advanced = await demo('/demo/clock/advance', ADVANCE)
   note(
     `The demo moved the server clock ${human(advanced.advancedSeconds * 1000)} ahead (a demo-only control).`,
   )
@@ -102,7 +104,7 @@ export async function runTour({ baseUrl, print, color = false }) {
 
   step(4, `Stampede: ${STAMPEDE} concurrent requests with an expired token`)
   const before = await demo('/demo/stats')
-  await demo('/demo/clock/advance', { method: 'POST' })
+  await demo('/demo/clock/advance', ADVANCE)
   const refreshesBefore = clientRefreshes
   const statuses = await Promise.all(
     Array.from({ length: STAMPEDE }, () =>

@@ -1,6 +1,7 @@
 // The app's routes over real HTTP: the page, the vendored @baton/fetch, the API, the demo tools
 // and the configuration it reads.
 import { readFile } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -51,7 +52,18 @@ t.test('the page script and style are served; nothing outside the folders is', a
   const { url } = await startApp(t)
   t.equal((await get(`${url}/demo-page.js`)).status, 200)
   t.equal((await get(`${url}/style.css`)).status, 200)
-  t.equal((await get(`${url}/vendor/baton-fetch/%2e%2e/package.json`)).status, 404)
+  // Sent byte for byte: fetch's URL parser would turn %2e%2e into .. and resolve it away, and the
+  // request would never reach the vendor folder.
+  for (const path of [
+    '/vendor/baton-fetch/%2e%2e/package.json',
+    '/vendor/baton-fetch/..%2fpackage.json',
+    '/vendor/baton-fetch/%2e%2e%2fpackage.json',
+    '/vendor/baton-fetch/../package.json',
+  ]) {
+    const response = await rawGet(url, path)
+    t.equal(response.status, 404, path)
+    t.notMatch(response.body, '@baton/fetch', `${path}: nothing of the package's folder`)
+  }
   t.equal((await get(`${url}/vendor/baton-fetch/`)).status, 404)
   const missing = await get(`${url}/nowhere`)
   t.equal(missing.status, 404)
@@ -148,6 +160,23 @@ t.test('a bad BATON_* variable fails createApp with a message naming it', async 
   await t.rejects(startApp(t, { env: { BATON_ACCESS_TTL: 'soon' } }), /BATON_ACCESS_TTL/)
 })
 
+t.test('no other site can move the demo clock: it takes JSON only', async (t) => {
+  const { url } = await startApp(t, { demoTools: true })
+  // What any page may send cross-site without a CORS preflight: no body, a form, text/plain.
+  const simple = [
+    {},
+    { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'seconds=5' },
+    { headers: { 'content-type': 'text/plain' }, body: '{"seconds": 5}' },
+    { headers: { origin: 'https://evil.example', 'content-type': 'text/plain' }, body: 'x' },
+  ]
+  for (const init of simple) {
+    const response = await fetch(`${url}/demo/clock/advance`, { method: 'POST', ...init })
+    t.equal(response.status, 415, JSON.stringify(init))
+    t.equal(response.headers.get('access-control-allow-origin'), null)
+  }
+  t.match((await get(`${url}/demo/stats`)).body, { clockOffsetSeconds: 0 }, 'nothing moved')
+})
+
 t.test('the demo routes do not exist unless demoTools is on', async (t) => {
   const { url } = await startApp(t)
   t.equal((await get(`${url}/demo/stats`)).status, 404)
@@ -167,7 +196,7 @@ t.test('advancing the demo clock expires access tokens, not refresh tokens', asy
   })
   t.equal(before.body.recent[0].type, 'login')
 
-  const advanced = await post(`${url}/demo/clock/advance`)
+  const advanced = await post(`${url}/demo/clock/advance`, {})
   t.equal(advanced.status, 200)
   t.match(advanced.body, { advancedSeconds: 906, clockOffsetSeconds: 906 })
   const expired = await get(`${url}/api/me`, tokens.access_token)
@@ -192,6 +221,11 @@ t.test('POST /demo/clock/advance refuses what is not a positive number of second
     t.equal(response.status, 400, JSON.stringify(seconds))
     t.equal(response.body.error, 'invalid_request')
   }
+  for (const body of [[1], { secs: 5 }, 'x']) {
+    const response = await post(`${url}/demo/clock/advance`, body)
+    t.equal(response.status, 400, JSON.stringify(body))
+  }
+  t.match((await get(`${url}/demo/stats`)).body, { clockOffsetSeconds: 0 }, 'nothing moved')
   const malformed = await fetch(`${url}/demo/clock/advance`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -236,6 +270,21 @@ t.test('onEvent given to createApp still receives the events', async (t) => {
 
 function refresh(url, refreshToken) {
   return post(`${url}/auth/refresh`, { refresh_token: refreshToken })
+}
+
+/** GET with the path exactly as given (no URL normalization), for traversal attempts. */
+function rawGet(url, path) {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, path }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk) => (body += chunk))
+      response.on('end', () => resolve({ status: response.statusCode, body }))
+    })
+    request.on('error', reject)
+    request.end()
+  })
 }
 
 async function post(url, body) {

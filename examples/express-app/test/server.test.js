@@ -9,6 +9,15 @@ import { spawnNode } from './fixtures/child.js'
 const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url))
 const LISTENING = /listening on (http:\/\/\S+) \(sessions in ([^;)]+)/
 
+/** A loopback port nothing listens on (something did a moment ago). */
+const closedPort = async () => {
+  const probe = createServer()
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address()
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
 const start = (t, env) =>
   spawnNode(t, SERVER, {
     env: { PORT: '0', HOST: '127.0.0.1', BATON_SECRET: SECRET, REDIS_URL: undefined, ...env },
@@ -62,6 +71,24 @@ t.test('a bad PORT or BATON_* variable stops it with a message, status 1', async
     const server = start(t, env)
     t.equal((await server.exited()).code, 1, JSON.stringify(env))
     t.match(server.stderr, /^Could not start: (PORT|BATON_REFRESH_TTL)/)
+  }
+})
+
+t.test('with REDIS_URL, a failed start still ends the process (no Redis left open)', async (t) => {
+  // Nothing listens there: the store's client would keep reconnecting for ever.
+  const redis = `redis://127.0.0.1:${await closedPort()}`
+  const busy = createServer()
+  await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => busy.close(resolve)))
+  const cases = [
+    [{ PORT: 'eighty' }, /^Could not start: PORT/],
+    [{ BATON_ACCESS_TTL: '0' }, /^Could not start: accessTtl/],
+    [{ PORT: String(busy.address().port) }, /EADDRINUSE/],
+  ]
+  for (const [env, message] of cases) {
+    const server = start(t, { REDIS_URL: redis, ...env })
+    t.equal((await server.exited()).code, 1, JSON.stringify(env))
+    t.match(server.stderr, message)
   }
 })
 
