@@ -163,13 +163,16 @@ t.test('a subject index that is not a sorted set is replaced', async (t) => {
   t.ok(await store.delete(next.sid), 'deleting a session tolerates a broken index')
 })
 
+/** A second store, reporting into `reports`, that never saw the session: it asks the pointer. */
+function storeWithoutRoutes(t: Test, reports: RedisStoreError[]): RedisSessionStore {
+  const store = new RedisSessionStore({ url: server.url, onError: (error) => reports.push(error) })
+  t.teardown(() => store.close())
+  return store
+}
+
 t.test('a pointer that does not name a tag is no session, is reported and removed', async (t) => {
   const { reports, now, session } = await setup(t)
-  const stranger = new RedisSessionStore({
-    url: server.url,
-    onError: (error) => reports.push(error),
-  })
-  t.teardown(() => stranger.close())
+  const stranger = storeWithoutRoutes(t, reports)
   await raw.set(keys.pointer(session.sid), 'x}{y')
   t.equal(await stranger.get(session.sid, now), undefined)
   t.equal(reports.length, 1)
@@ -178,11 +181,7 @@ t.test('a pointer that does not name a tag is no session, is reported and remove
 
 t.test('a pointer that is not a string is no session, is reported and removed', async (t) => {
   const { reports, now, session } = await setup(t)
-  const stranger = new RedisSessionStore({
-    url: server.url,
-    onError: (error) => reports.push(error),
-  })
-  t.teardown(() => stranger.close())
+  const stranger = storeWithoutRoutes(t, reports)
   const pointer = keys.pointer(session.sid)
   const calls: [string, () => Promise<unknown>][] = [
     ['get', () => stranger.get(session.sid, now)],
