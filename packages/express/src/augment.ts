@@ -7,7 +7,7 @@
  *
  * Without it, the middleware still sets `req.auth`; use the `AuthenticatedRequest` type instead.
  */
-import type { AuthInfo } from './tokens.js'
+import type { AuthInfo } from './access-token.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -1,6 +1,7 @@
 export { createAuth } from './create-auth.js'
 export { authOptionsFromEnv } from './env.js'
 export { LruSessionStore } from './lru-session-store.js'
+export { decideRotation, refreshExpiry } from './rotation-rule.js'
 export {
   AuthError,
   InsufficientScopeError,
@@ -14,19 +15,21 @@ export {
   StoreUnavailableError,
   UnsupportedGrantTypeError,
 } from './errors.js'
-export type { Auth, IntrospectionResponse, SessionInfo, TokenResponse } from './create-auth.js'
-export type { AuthEvent, AuthOptions, AuthenticatedUser, Credentials } from './options.js'
+export type { Auth } from './create-auth.js'
 export type {
-  Algorithm,
-  KeyringEntry,
-  KeysOption,
-  PassphraseKeyOptions,
-  SecretKeyOptions,
-} from './keys.js'
-export type { AuthInfo } from './tokens.js'
-export type { AuthenticatedRequest, RequiredOptions } from './verify.js'
+  IntrospectionResponse,
+  LogoutResponse,
+  SessionInfo,
+  TokenResponse,
+} from './responses.js'
+export type { AuthEvent, AuthOptions, AuthenticatedUser, Credentials } from './options.js'
+export type { Algorithm } from './algorithms.js'
+export type { KeyringEntry, KeysOption, PassphraseKeyOptions, SecretKeyOptions } from './keys.js'
+export type { AuthInfo } from './access-token.js'
+export type { AuthenticatedRequest, RequiredOptions } from './middleware.js'
 export type { LruSessionStoreOptions } from './lru-session-store.js'
 export type { AuthErrorCode, OAuthErrorName } from './errors.js'
+export type { RotationDecision } from './rotation-rule.js'
 export type {
   Awaitable,
   CreateOptions,

@@ -1,3 +1,8 @@
+/**
+ * Turns the `keys` option into a keyring: the keys that sign and verify access tokens, and —
+ * kept apart from them — the keys that MAC refresh tokens. What each algorithm needs comes from
+ * the table in `algorithms.ts`; how a family's key is made is one entry of `FAMILIES` below.
+ */
 import {
   createHash,
   createSecretKey,
@@ -6,14 +11,7 @@ import {
   scryptSync,
   type KeyObject,
 } from 'node:crypto'
-
-/** The HMAC algorithms tokens may be signed with. Asymmetric keys are not offered (yet). */
-export type Algorithm = 'HS256' | 'HS384' | 'HS512'
-
-export const ALGORITHMS: readonly Algorithm[] = ['HS256', 'HS384', 'HS512']
-
-/** RFC 7518 §3.2: an HMAC key must be at least as long as the hash output. */
-const MIN_KEY_BYTES: Record<Algorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
+import { ALGORITHMS, ALGORITHM_NAMES, isAlgorithm, type Algorithm } from './algorithms.js'
 
 /** One secret, base64 or base64url of random bytes; the decoded bytes are the HMAC key. */
 export interface SecretKeyOptions {
@@ -37,24 +35,49 @@ export interface KeyringEntry {
 
 export type KeysOption = SecretKeyOptions | PassphraseKeyOptions | readonly KeyringEntry[]
 
-/** A ready key: what signs and verifies access tokens, and what MACs refresh tokens. */
-export interface ResolvedKey {
+/** A ready access-token key. */
+export interface SigningKey {
   kid: string
   algorithm: Algorithm
   /** Always a KeyObject: jsonwebtoken would otherwise try to parse a string key as PEM first. */
   key: KeyObject
-  /** A separate key for refresh-token MACs, derived with HKDF so the two uses never share a key. */
-  refreshKey: Buffer
+}
+
+/**
+ * The refresh-token MAC keys, separate from the signing keys: `current` MACs new refresh tokens,
+ * any of `all` verifies one, so a key rotation does not end sessions.
+ */
+export interface RefreshMacKeys {
+  current: Buffer
+  all: readonly Buffer[]
 }
 
 export interface Keyring {
   /** The key that signs. */
-  signing: ResolvedKey
+  signing: SigningKey
   /** Every key, by `kid`; a Map so a hostile `kid` like `__proto__` indexes nothing. */
-  byKid: Map<string, ResolvedKey>
+  byKid: Map<string, SigningKey>
+  refresh: RefreshMacKeys
   /** Whether the key was generated at start-up (tokens die on restart). */
   ephemeral: boolean
 }
+
+/** A key as resolved from the option, before the ring is assembled. */
+interface ResolvedEntry {
+  signing: SigningKey
+  refreshMac: Buffer
+}
+
+/** What each family of the algorithm table needs to turn secret bytes into keys. */
+const FAMILIES = {
+  hmac: {
+    /** The decoded bytes are the HMAC key itself, so any JWT library can verify given them. */
+    signingKey: (bytes: Buffer): KeyObject => createSecretKey(bytes),
+    /** The refresh MAC key is derived with HKDF, so the two uses never share a key. */
+    refreshMac: (bytes: Buffer): Buffer =>
+      Buffer.from(hkdfSync('sha256', bytes, '', 'baton refresh token', 32)),
+  },
+} as const
 
 const KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2})$/
@@ -63,50 +86,41 @@ const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2})$/
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }
 const MIN_PASSPHRASE_LENGTH = 16
 const MIN_SALT_LENGTH = 8
+const KEYS_SHAPE = 'keys must be { secret }, { passphrase, salt } or an array of { kid, secret }'
 
 /** Builds the keyring from the `keys` option; every failure names the option at fault. */
 export function resolveKeys(keys: KeysOption | undefined, algorithm: Algorithm): Keyring {
   if (keys === undefined) {
-    const bytes = randomBytes(MIN_KEY_BYTES[algorithm])
-    return { ...ring([makeKey(fingerprint(bytes), algorithm, bytes)]), ephemeral: true }
+    const bytes = randomBytes(ALGORITHMS[algorithm].minKeyBytes)
+    return ring([entry(fingerprint(bytes), algorithm, bytes)], true)
   }
-  if (Array.isArray(keys)) return { ...ring(keyringEntries(keys, algorithm)), ephemeral: false }
-  if (typeof keys !== 'object' || keys === null) {
-    throw new TypeError(
-      'keys must be { secret }, { passphrase, salt } or an array of { kid, secret }',
-    )
-  }
-  if ('secret' in keys) {
-    const bytes = decodeSecret(keys.secret, algorithm, 'keys.secret')
-    return { ...ring([makeKey(fingerprint(bytes), algorithm, bytes)]), ephemeral: false }
-  }
-  if ('passphrase' in keys) {
-    const bytes = derivePassphrase(keys, algorithm)
-    return { ...ring([makeKey(fingerprint(bytes), algorithm, bytes)]), ephemeral: false }
-  }
-  throw new TypeError(
-    'keys must be { secret }, { passphrase, salt } or an array of { kid, secret }',
-  )
+  if (Array.isArray(keys)) return ring(keyringEntries(keys, algorithm), false)
+  if (typeof keys !== 'object' || keys === null) throw new TypeError(KEYS_SHAPE)
+  let bytes: Buffer
+  if ('secret' in keys) bytes = decodeSecret(keys.secret, algorithm, 'keys.secret')
+  else if ('passphrase' in keys) bytes = derivePassphrase(keys, algorithm)
+  else throw new TypeError(KEYS_SHAPE)
+  return ring([entry(fingerprint(bytes), algorithm, bytes)], false)
 }
 
-function keyringEntries(entries: readonly KeyringEntry[], fallback: Algorithm): ResolvedKey[] {
+function keyringEntries(entries: readonly KeyringEntry[], fallback: Algorithm): ResolvedEntry[] {
   if (entries.length === 0) throw new TypeError('keys must not be an empty keyring')
   const seen = new Set<string>()
-  return entries.map((entry, index) => {
+  return entries.map((given, index) => {
     const where = `keys[${index}]`
-    if (typeof entry !== 'object' || entry === null) {
+    if (typeof given !== 'object' || given === null) {
       throw new TypeError(`${where} must be an object { kid, secret, algorithm? }`)
     }
-    if (typeof entry.kid !== 'string' || !KID_PATTERN.test(entry.kid)) {
+    if (typeof given.kid !== 'string' || !KID_PATTERN.test(given.kid)) {
       throw new TypeError(`${where}.kid must be 1–64 characters of A-Z a-z 0-9 . _ -`)
     }
-    if (seen.has(entry.kid)) throw new TypeError(`${where}.kid repeats a kid used earlier`)
-    seen.add(entry.kid)
-    const algorithm = entry.algorithm ?? fallback
-    if (!ALGORITHMS.includes(algorithm)) {
-      throw new TypeError(`${where}.algorithm must be one of ${ALGORITHMS.join(', ')}`)
+    if (seen.has(given.kid)) throw new TypeError(`${where}.kid repeats a kid used earlier`)
+    seen.add(given.kid)
+    const algorithm = given.algorithm ?? fallback
+    if (!isAlgorithm(algorithm)) {
+      throw new TypeError(`${where}.algorithm must be one of ${ALGORITHM_NAMES.join(', ')}`)
     }
-    return makeKey(entry.kid, algorithm, decodeSecret(entry.secret, algorithm, `${where}.secret`))
+    return entry(given.kid, algorithm, decodeSecret(given.secret, algorithm, `${where}.secret`))
   })
 }
 
@@ -122,7 +136,7 @@ function decodeSecret(secret: unknown, algorithm: Algorithm, name: string): Buff
   } else {
     throw new TypeError(`${name} must be a base64 or base64url string (or a Uint8Array)`)
   }
-  const min = MIN_KEY_BYTES[algorithm]
+  const min = ALGORITHMS[algorithm].minKeyBytes
   if (bytes.length < min) {
     throw new TypeError(`${name} is too weak: ${algorithm} needs at least ${min} random bytes`)
   }
@@ -139,12 +153,15 @@ function derivePassphrase(options: PassphraseKeyOptions, algorithm: Algorithm): 
   if (typeof salt !== 'string' || salt.length < MIN_SALT_LENGTH) {
     throw new TypeError(`keys.salt must be a string of at least ${MIN_SALT_LENGTH} characters`)
   }
-  return scryptSync(passphrase, salt, MIN_KEY_BYTES[algorithm], SCRYPT)
+  return scryptSync(passphrase, salt, ALGORITHMS[algorithm].minKeyBytes, SCRYPT)
 }
 
-function makeKey(kid: string, algorithm: Algorithm, bytes: Buffer): ResolvedKey {
-  const refreshKey = Buffer.from(hkdfSync('sha256', bytes, '', 'baton refresh token', 32))
-  return { kid, algorithm, key: createSecretKey(bytes), refreshKey }
+function entry(kid: string, algorithm: Algorithm, bytes: Buffer): ResolvedEntry {
+  const family = FAMILIES[ALGORITHMS[algorithm].family]
+  return {
+    signing: { kid, algorithm, key: family.signingKey(bytes) },
+    refreshMac: family.refreshMac(bytes),
+  }
 }
 
 /** A stable, non-reversible `kid` for a single secret: the first 96 bits of a tagged SHA-256. */
@@ -157,6 +174,12 @@ function fingerprint(bytes: Buffer): string {
     .toString('base64url')
 }
 
-function ring(keys: ResolvedKey[]): Omit<Keyring, 'ephemeral'> {
-  return { signing: keys[0] as ResolvedKey, byKid: new Map(keys.map((key) => [key.kid, key])) }
+function ring(entries: ResolvedEntry[], ephemeral: boolean): Keyring {
+  const first = entries[0] as ResolvedEntry
+  return {
+    signing: first.signing,
+    byKid: new Map(entries.map(({ signing }) => [signing.kid, signing])),
+    refresh: { current: first.refreshMac, all: entries.map(({ refreshMac }) => refreshMac) },
+    ephemeral,
+  }
 }

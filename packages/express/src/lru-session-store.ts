@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { decideRotation, refreshExpiry } from './rotation-rule.js'
 import type {
   CreateOptions,
   CreateResult,
@@ -95,20 +96,19 @@ export class LruSessionStore implements SessionStore {
     const { now, graceMs, refreshTtlMs } = options
     const session = this.get(sid, now)
     if (session === undefined) return { outcome: 'missing' }
-    if (presentedGeneration === session.generation) {
+    const decision = decideRotation(session, presentedGeneration, now, graceMs)
+    if (decision === 'rotate') {
       const rotated: Session = {
         ...session,
         generation: session.generation + 1,
         rotatedAt: now,
         lastUsedAt: now,
-        refreshExpiresAt: Math.min(now + refreshTtlMs, session.expiresAt),
+        refreshExpiresAt: refreshExpiry(now, refreshTtlMs, session.expiresAt),
       }
       this.#put(rotated, now)
       return { outcome: 'rotated', session: rotated }
     }
-    if (presentedGeneration === session.generation - 1 && now < session.rotatedAt + graceMs) {
-      return { outcome: 'replayed', session }
-    }
+    if (decision === 'replay') return { outcome: 'replayed', session }
     this.#cache.delete(sid)
     return { outcome: 'reused', session }
   }

@@ -1,40 +1,28 @@
+/** `auth.router()`: the endpoints, over the session service. */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
-import type { IntrospectionResponse, SessionInfo, TokenResponse } from './create-auth.js'
+import type { VerifyAccess } from './access-verifier.js'
+import { bearerToken } from './bearer-token.js'
+import { sendError } from './error-response.js'
 import {
   AuthError,
-  type AuthErrorCode,
   InvalidCredentialsError,
   InvalidRequestError,
   NoCredentialsError,
   SessionNotFoundError,
   UnsupportedGrantTypeError,
 } from './errors.js'
+import type { Events } from './events.js'
+import { authenticateRequest, type AuthenticatedRequest } from './middleware.js'
 import type { AuthenticatedUser, ResolvedOptions } from './options.js'
-import type { Awaitable } from './session-store.js'
-import type { AuthInfo } from './tokens.js'
-import { bearerToken, required, sendError, type AuthenticatedRequest } from './verify.js'
+import { field, readBody, requestError } from './request-body.js'
+import type { SessionService } from './session-service.js'
 
-/** What the router needs from `createAuth`: the operations, already bound to one configuration. */
+/** What the router needs: the configuration and the operations, already bound to it. */
 export interface RouterContext {
   config: ResolvedOptions
-  authenticate: ResolvedOptions['authenticate']
-  issue(
-    sub: string,
-    claims: Record<string, unknown> | undefined,
-    req: Request,
-  ): Promise<TokenResponse>
-  refresh(refreshToken: string): Promise<TokenResponse>
-  logout(accessToken: string): Promise<{ revoked: true; sub: string }>
-  revoke(token: string): Promise<boolean>
-  introspect(token: string): Promise<IntrospectionResponse>
-  listSessions(sub: string, currentSid?: string): Promise<SessionInfo[]>
-  revokeSession(sid: string, ownerSub?: string): Promise<boolean>
-  revokeAllSessions(sub: string, exceptSid?: string): Promise<number>
-  verify(token: string): Awaitable<AuthInfo>
-  /** Reports the refusal to `onEvent` and throws it. */
-  rejected(error: unknown): never
-  /** Reports a refusal to `onEvent` (once per error). */
-  report: (error: unknown) => void
+  service: SessionService
+  verify: VerifyAccess
+  events: Events
 }
 
 /** The router parses its own bodies: 16 KiB at most (RFC 6749 requests are tiny). */
@@ -43,18 +31,12 @@ const MAX_USERNAME_LENGTH = 256
 const MAX_PASSWORD_LENGTH = 1024
 const MAX_TOKEN_FIELD_LENGTH = 16_384
 
-type Body = Record<string, unknown>
 type Handler = (req: Request, res: Response) => Promise<unknown>
 
-export function createRouter(context: RouterContext): Router {
-  const { config } = context
+export function createRouter({ config, service, verify, events }: RouterContext): Router {
   const router = express.Router()
-  const requireAuth = required(
-    (token) => context.verify(token),
-    config.realm,
-    undefined,
-    context.report,
-  )
+  // Its refusals reach the error handler at the end of this router, which reports them.
+  const requireAuth = authenticateRequest(verify, config.realm, false, [], () => {})
 
   router.use((_req, res, next) => {
     // RFC 6749 §5.1: responses that carry tokens must not be cached; none of ours should be.
@@ -64,7 +46,7 @@ export function createRouter(context: RouterContext): Router {
   router.use(express.json({ limit: BODY_LIMIT, strict: true }))
   router.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 32 }))
 
-  const { authenticate } = context
+  const { authenticate } = config
   if (authenticate !== undefined) {
     router.post(
       '/login',
@@ -73,11 +55,9 @@ export function createRouter(context: RouterContext): Router {
         const username = field(body, 'username', MAX_USERNAME_LENGTH)
         const password = field(body, 'password', MAX_PASSWORD_LENGTH, { trim: false })
         const user = await authenticate({ username, password }, req)
-        if (user === null || user === undefined) {
-          return context.rejected(new InvalidCredentialsError(config.realm))
-        }
+        if (user === null || user === undefined) throw new InvalidCredentialsError(config.realm)
         const { sub, claims } = checkUser(user)
-        res.json(await context.issue(sub, claims, req))
+        res.json(await service.issue(sub, claims, req))
       }),
     )
   }
@@ -92,10 +72,10 @@ export function createRouter(context: RouterContext): Router {
         throw new InvalidRequestError('grant_type must be a string')
       }
       if (body.grant_type !== undefined && body.grant_type !== 'refresh_token') {
-        return context.rejected(new UnsupportedGrantTypeError())
+        throw new UnsupportedGrantTypeError()
       }
       const refreshToken = field(body, 'refresh_token', MAX_TOKEN_FIELD_LENGTH)
-      res.json(await context.refresh(refreshToken))
+      res.json(await service.refresh(refreshToken))
     }),
   )
 
@@ -105,7 +85,7 @@ export function createRouter(context: RouterContext): Router {
       const token = bearerToken(req, config.realm)
       // Same answer as the verifier gives a request without credentials.
       if (token === undefined) throw new NoCredentialsError(config.realm)
-      res.json(await context.logout(token))
+      res.json(await service.logout(token))
     }),
   )
 
@@ -114,7 +94,7 @@ export function createRouter(context: RouterContext): Router {
     handle(async (req, res) => {
       const token = field(readBody(req), 'token', MAX_TOKEN_FIELD_LENGTH)
       // RFC 7009 §2.2: the answer is 200 whether or not the token named a live session.
-      await context.revoke(token)
+      await service.revoke(token)
       res.json({})
     }),
   )
@@ -128,7 +108,7 @@ export function createRouter(context: RouterContext): Router {
           ? bearerToken(req, config.realm)
           : field(body, 'token', MAX_TOKEN_FIELD_LENGTH)
       if (token === undefined) throw new InvalidRequestError('token is required')
-      res.json(await context.introspect(token))
+      res.json(await service.introspect(token))
     }),
   )
 
@@ -137,7 +117,7 @@ export function createRouter(context: RouterContext): Router {
     requireAuth,
     handle(async (req, res) => {
       const { sub, sid } = (req as AuthenticatedRequest).auth
-      res.json({ sessions: await context.listSessions(sub, sid) })
+      res.json({ sessions: await service.listSessions(sub, sid) })
     }),
   )
 
@@ -147,7 +127,7 @@ export function createRouter(context: RouterContext): Router {
     handle(async (req, res) => {
       const { sub } = (req as AuthenticatedRequest).auth
       // Only the caller's own sessions: another user's sid is as unknown as a made-up one.
-      const revoked = await context.revokeSession(req.params.sid as string, sub)
+      const revoked = await service.revokeSession(req.params.sid as string, sub)
       if (!revoked) throw new SessionNotFoundError()
       res.json({ revoked: 1 })
     }),
@@ -158,20 +138,18 @@ export function createRouter(context: RouterContext): Router {
     requireAuth,
     handle(async (req, res) => {
       const { sub, sid } = (req as AuthenticatedRequest).auth
-      res.json({ revoked: await context.revokeAllSessions(sub, sid) })
+      res.json({ revoked: await service.revokeAllSessions(sub, sid) })
     }),
   )
 
+  // Every refusal of this router ends here: reported once, rendered as JSON.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const authError =
-      error instanceof AuthError
-        ? error
-        : (fromBodyParser(error) ?? fromDecompression(error) ?? fromPathDecoding(error))
+    const authError = error instanceof AuthError ? error : requestError(error)
     if (authError === undefined || res.headersSent) {
       next(error)
       return
     }
-    context.report(authError)
+    events.refused(authError)
     sendError(res, authError)
   })
   return router
@@ -183,26 +161,6 @@ function handle(handler: Handler) {
   }
 }
 
-/** The parsed body as an object: `{}` when there was none (or a type we do not parse). */
-function readBody(req: Request): Body {
-  const body: unknown = req.body
-  if (body === undefined) return {}
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidRequestError('The request body must be a JSON object or a form')
-  }
-  return body as Body
-}
-
-function field(body: Body, name: string, maxLength: number, options = { trim: true }): string {
-  const value = Object.hasOwn(body, name) ? body[name] : undefined
-  if (value === undefined) throw new InvalidRequestError(`${name} is required`)
-  if (typeof value !== 'string') throw new InvalidRequestError(`${name} must be a string`)
-  const text = options.trim ? value.trim() : value
-  if (text.length === 0) throw new InvalidRequestError(`${name} must not be empty`)
-  if (text.length > maxLength) throw new InvalidRequestError(`${name} is too long`)
-  return text
-}
-
 function checkUser(user: AuthenticatedUser): {
   sub: string
   claims: Record<string, unknown> | undefined
@@ -211,59 +169,4 @@ function checkUser(user: AuthenticatedUser): {
     throw new TypeError('authenticate must resolve to { sub, claims? } or null')
   }
   return { sub: user.sub, claims: user.claims }
-}
-
-/**
- * A body whose `Content-Encoding` (gzip, deflate, br) does not decode: body-parser passes zlib's
- * error on as a 400 with zlib's `code` and `errno`, and no `type` of its own.
- */
-function fromDecompression(error: unknown): AuthError | undefined {
-  if (typeof error !== 'object' || error === null) return undefined
-  const { status, code, errno } = error as { status?: unknown; code?: unknown; errno?: unknown }
-  return status === 400 && typeof code === 'string' && typeof errno === 'number'
-    ? new InvalidRequestError('The request body could not be decompressed')
-    : undefined
-}
-
-/**
- * Express answers a `:sid` that is not valid percent-encoding with a URIError of status 400, which
- * the default handler would render as an HTML stack trace outside production: give it our shape.
- */
-function fromPathDecoding(error: unknown): AuthError | undefined {
-  return error instanceof URIError && (error as { status?: unknown }).status === 400
-    ? new InvalidRequestError('The request path is not valid percent-encoding')
-    : undefined
-}
-
-/**
- * body-parser's client-side failures, by their `type`, in our shape with a stable code. Other
- * types (a stream the app already consumed, say) are server bugs: they go on to the app as 500s.
- */
-const BODY_PARSER_ERRORS = new Map<string, readonly [number, AuthErrorCode, string]>([
-  ['entity.parse.failed', [400, 'ERR_INVALID_REQUEST', 'The request body could not be parsed']],
-  ['entity.verify.failed', [400, 'ERR_INVALID_REQUEST', 'The request body could not be parsed']],
-  ['request.aborted', [400, 'ERR_INVALID_REQUEST', 'The request body was cut short']],
-  [
-    'request.size.invalid',
-    [400, 'ERR_INVALID_REQUEST', 'The request body does not match its length'],
-  ],
-  ['entity.too.large', [413, 'ERR_BODY_TOO_LARGE', 'The request body is too large']],
-  ['parameters.too.many', [413, 'ERR_BODY_TOO_LARGE', 'The request body is too large']],
-  [
-    'charset.unsupported',
-    [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported'],
-  ],
-  [
-    'encoding.unsupported',
-    [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported'],
-  ],
-])
-
-function fromBodyParser(error: unknown): AuthError | undefined {
-  if (typeof error !== 'object' || error === null) return undefined
-  const { type } = error as { type?: unknown }
-  const known = typeof type === 'string' ? BODY_PARSER_ERRORS.get(type) : undefined
-  if (known === undefined) return undefined
-  const [status, code, description] = known
-  return new AuthError(status, 'invalid_request', code, description)
 }

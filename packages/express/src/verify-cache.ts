@@ -16,7 +16,8 @@
  * every request, which keeps logout, revocation, reuse detection and eviction immediate.
  */
 import { LRUCache } from 'lru-cache'
-import { splitScope, type AuthInfo } from './tokens.js'
+import type { AuthInfo } from './access-token.js'
+import { splitScope } from './scope.js'
 
 interface Entry {
   /** The verified claims; never handed out, only copies of them. */

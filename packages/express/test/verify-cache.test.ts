@@ -1,7 +1,8 @@
 import t from 'tap'
 import { LruSessionStore, createAuth, type AuthInfo, type AuthOptions } from '../src/index.js'
+import type * as AccessVerifier from '../src/access-verifier.js'
 import type * as CreateAuthModule from '../src/create-auth.js'
-import type * as Tokens from '../src/tokens.js'
+import type * as Tokens from '../src/access-token.js'
 import { validityWindow } from '../src/verify-cache.js'
 import { AUDIENCE, ISSUER, SECRET, makeClock, startApp } from './fixtures/app.js'
 import { GOOD_HEADER, decode, forge } from './fixtures/forge.js'
@@ -180,18 +181,20 @@ t.test(
   'a repeated token is verified once, up to verifyCacheSize tokens; 0 turns the cache off',
   async (t) => {
     let fullChecks = 0
-    const actual = await import('../src/tokens.js')
-    const { createAuth: createCountingAuth } = await t.mockImport<typeof CreateAuthModule>(
-      '../src/create-auth.js',
-      {
-        '../src/tokens.js': {
-          ...actual,
-          verifyAccessToken: (...args: Parameters<typeof Tokens.verifyAccessToken>) => {
-            fullChecks++
-            return actual.verifyAccessToken(...args)
-          },
+    const actual = await import('../src/access-token.js')
+    // The full check is counted where the verifier imports it; createAuth gets that verifier.
+    const verifier = await t.mockImport<typeof AccessVerifier>('../src/access-verifier.js', {
+      '../src/access-token.js': {
+        ...actual,
+        verifyAccessToken: (...args: Parameters<typeof Tokens.verifyAccessToken>) => {
+          fullChecks++
+          return actual.verifyAccessToken(...args)
         },
       },
+    })
+    const { createAuth: createCountingAuth } = await t.mockImport<typeof CreateAuthModule>(
+      '../src/create-auth.js',
+      { '../src/access-verifier.js': verifier },
     )
     const checksFor = async (verifyCacheSize: number | undefined, rounds: number) => {
       const auth = createCountingAuth({

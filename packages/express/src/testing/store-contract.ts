@@ -12,6 +12,7 @@
  * module imports no test framework and ships in `dist` at no cost to apps that never use it.
  */
 import { randomBytes } from 'node:crypto'
+import { decideRotation } from '../rotation-rule.js'
 import type { Session, SessionStore } from '../session-store.js'
 
 /** The part of tap's `Test` the suite uses. */
@@ -215,6 +216,26 @@ export function sessionStoreContract<S extends SessionStore>(
     const session = await add(t, store, makeSession(uniqueSubject('future')))
     t.equal((await store.rotate(session.sid, 7, rotateOptions(base + MINUTE))).outcome, 'reused')
     t.equal(await store.get(session.sid, base + MINUTE), undefined)
+  })
+
+  storeTest('rotate answers what decideRotation, the written rule, decides', async (t, store) => {
+    const rotatedAt = base + MINUTE
+    const outcomes = { rotate: 'rotated', replay: 'replayed', reuse: 'reused' } as const
+    for (const graceMs of [10 * SECOND, 0]) {
+      for (const offset of [0, -1, -2, 1]) {
+        for (const elapsed of [0, graceMs - 1, graceMs, graceMs + 1]) {
+          const session = await add(
+            t,
+            store,
+            makeSession(uniqueSubject('rule'), { generation: 3, rotatedAt }),
+          )
+          const now = rotatedAt + Math.max(0, elapsed)
+          const wanted = outcomes[decideRotation(session, 3 + offset, now, graceMs)]
+          const result = await store.rotate(session.sid, 3 + offset, rotateOptions(now, graceMs))
+          t.equal(result.outcome, wanted, `generation ${offset}, ${elapsed} ms, grace ${graceMs}`)
+        }
+      }
+    }
   })
 
   storeTest('an unknown sid does not rotate', async (t, store) => {

@@ -6,7 +6,7 @@
 import t from 'tap'
 import type { Request } from 'express'
 import { InvalidRequestError } from '../src/index.js'
-import { bearerToken } from '../src/verify.js'
+import { bearerToken } from '../src/bearer-token.js'
 import { ISSUER, startApp } from './fixtures/app.js'
 import { asResponse, rawRequest } from './fixtures/raw-http.js'
 import {

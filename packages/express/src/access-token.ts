@@ -1,18 +1,16 @@
 /**
- * The two token formats.
- *
- * Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed by jsonwebtoken with a KeyObject. Before
+ * Access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed by jsonwebtoken with a KeyObject. Before
  * jsonwebtoken sees a token, its header is checked here against a pinned policy — size, shape,
  * `alg` from the allow-list and equal to the algorithm of the key its `kid` names, `typ`, no
  * `crit` — so an attacker's header never chooses how a token is verified.
- *
- * Refresh tokens are opaque to clients: `sid.generation.mac`, where the MAC binds the pair to our
- * key. The store keeps only the current generation: no token, no hash of one.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import jwt from 'jsonwebtoken'
+import { safeCopy } from './claims.js'
 import { InvalidTokenError } from './errors.js'
 import type { Keyring } from './keys.js'
+import { isRefreshTokenShape } from './refresh-token.js'
+import { splitScope } from './scope.js'
 
 /** What `req.auth` holds for a verified access token. */
 export interface AuthInfo {
@@ -34,24 +32,8 @@ export interface AccessTokenPolicy {
   realm: string
 }
 
-/** Claims the library sets itself; `authenticate` and `issue` may not supply them. */
-export const REGISTERED_CLAIMS = new Set([
-  'iss',
-  'sub',
-  'aud',
-  'exp',
-  'nbf',
-  'iat',
-  'jti',
-  'sid',
-  'typ',
-  'client_id',
-])
-
 const SEGMENT = /^[A-Za-z0-9_-]+$/
 const ACCESS_TYPES = new Set(['at+jwt', 'application/at+jwt'])
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.(0|[1-9][0-9]{0,14})\.([A-Za-z0-9_-]{43})$/
 
 export function newId(): string {
   return randomBytes(16).toString('base64url')
@@ -66,7 +48,7 @@ export function signAccessToken(keyring: Keyring, claims: Record<string, unknown
 }
 
 /**
- * Verifies an access token's header, signature and claims (not its session: see `createAuth`).
+ * Verifies an access token's header, signature and claims (not its session: see `access-verifier.ts`).
  * Throws `InvalidTokenError`; its message never contains the token.
  */
 export function verifyAccessToken(
@@ -83,7 +65,7 @@ export function verifyAccessToken(
   // `auth.verify(req.query.token)`: a missing or repeated parameter is no token, not a crash.
   if (typeof token !== 'string') throw reject('The access token must be a string')
   if (token.length > policy.maxTokenLength) throw reject('The access token is too long')
-  if (REFRESH_TOKEN.test(token))
+  if (isRefreshTokenShape(token))
     throw reject('A refresh token is not an access token', 'ERR_WRONG_TOKEN_TYPE')
   const segments = token.split('.')
   if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
@@ -140,10 +122,6 @@ function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0
 }
 
-export function splitScope(scope: string | undefined): string[] {
-  return scope === undefined ? [] : scope.split(' ').filter((item) => item.length > 0)
-}
-
 function decodeSegment(segment: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
@@ -153,43 +131,4 @@ function decodeSegment(segment: string): Record<string, unknown> | undefined {
   } catch {
     return undefined
   }
-}
-
-/** A plain copy that drops keys which would reach `Object.prototype` when assigned. */
-export function safeCopy(source: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = {}
-  for (const key of Object.keys(source)) {
-    if (!UNSAFE_KEYS.has(key)) copy[key] = source[key]
-  }
-  return copy
-}
-
-/** The refresh token of a session's generation. */
-export function signRefreshToken(keyring: Keyring, sid: string, generation: number): string {
-  return `${sid}.${generation}.${mac(keyring.signing.refreshKey, sid, generation)}`
-}
-
-/** The sid and generation of a refresh token whose MAC any key of the ring verifies, or undefined. */
-export function parseRefreshToken(
-  keyring: Keyring,
-  token: string,
-): { sid: string; generation: number } | undefined {
-  const match = REFRESH_TOKEN.exec(token)
-  if (match === null) return undefined
-  const [, sid, generationText, presented] = match as unknown as [string, string, string, string]
-  const generation = Number(generationText)
-  // Compare the text, not decoded bytes: base64url's last character has spare bits, so two
-  // spellings decode alike, and a tampered spelling must not pass.
-  const presentedBytes = Buffer.from(presented, 'latin1')
-  for (const key of keyring.byKid.values()) {
-    const expected = Buffer.from(mac(key.refreshKey, sid, generation), 'latin1')
-    if (timingSafeEqual(expected, presentedBytes)) {
-      return { sid, generation }
-    }
-  }
-  return undefined
-}
-
-function mac(key: Buffer, sid: string, generation: number): string {
-  return createHmac('sha256', key).update(`${sid}.${generation}`).digest('base64url')
 }

@@ -1,7 +1,7 @@
 /**
  * The verifier against hand-made tokens, part one: the JWS itself — its algorithm, key, bytes,
  * segments, encoding, size and header. Every bad token is a 401 `invalid_token` with a stable
- * code, never a 500. Claims are in reject-claims.test.ts, sessions in reject-session.test.ts.
+ * code, never a 500. Claims are in access-token-claims.test.ts, sessions in access-verifier.test.ts.
  */
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
