@@ -8,6 +8,7 @@ import { InvalidTokenError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import type { Awaitable, Session } from './session-store.js'
 import type { StoreGuard } from './store-guard.js'
+import { GENERATION_CLAIM } from './token-response.js'
 import { VerifiedTokenCache } from './verify-cache.js'
 
 /** `lastUsedAt` is rewritten at most this often, so verification is not a store write per request. */
@@ -26,6 +27,19 @@ export function createAccessVerifier(config: Config, guard: StoreGuard): VerifyA
   const { store, now, realm } = config
   const verified = new VerifiedTokenCache(config.verifyCacheSize, config.leewayMs)
 
+  /** Sessions whose generation is being marked used, so concurrent requests write it once. */
+  const marking = new Set<string>()
+  const markUsed = (sid: string, generation: number, at: number): void => {
+    const key = `${sid}.${generation}`
+    if (marking.has(key)) return
+    marking.add(key)
+    // A failed write is retried by the next request; it must not fail this one.
+    void Promise.resolve()
+      .then(() => store.markUsed(sid, generation, at))
+      .catch(() => {})
+      .finally(() => marking.delete(key))
+  }
+
   const checkSession = (info: AuthInfo, session: Session | undefined, at: number): AuthInfo => {
     if (session === undefined || session.sub !== info.sub) {
       throw new InvalidTokenError(
@@ -34,6 +48,11 @@ export function createAccessVerifier(config: Config, guard: StoreGuard): VerifyA
         realm,
       )
     }
+    // The first verified access token of an unused generation shows the client received it: from
+    // then on its previous refresh token is honoured only inside the grace. Once per rotation.
+    const generation = info.claims[GENERATION_CLAIM]
+    if (session.used === false && generation === session.generation)
+      markUsed(info.sid, generation, at)
     if (at - session.lastUsedAt >= TOUCH_INTERVAL_MS) {
       // Bookkeeping only: a failed touch must not fail the request it rides on.
       void Promise.resolve()

@@ -16,6 +16,7 @@ export const REGISTERED_CLAIMS = new Set([
   'sid',
   'typ',
   'client_id',
+  'gen',
 ])
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])

@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'expre
 import type { AuthInfo } from './access-token.js'
 import { createAccessVerifier } from './access-verifier.js'
 import { errorHandler } from './error-response.js'
-import { createEvents } from './events.js'
+import { capacityReporter, createEvents } from './events.js'
 import {
   authenticateRequest,
   checkOptionalOptions,
@@ -53,10 +53,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
   const guard = createStoreGuard(config.storeTimeoutMs, config.retryAfterSeconds)
   const verify = createAccessVerifier(config, guard)
   const service = createSessionService(config, guard, verify, events)
-  const close =
-    config.store.onEviction?.((notice) =>
-      events.emit({ type: 'evicted', reason: 'capacity', sub: notice.sub, sid: notice.sid }),
-    ) ?? (() => {})
+  const close = config.store.onEviction?.(capacityReporter(events, config.now)) ?? (() => {})
 
   /** A programmatic call: its refusal is reported as it is handed to the caller. */
   const reported =

@@ -25,6 +25,7 @@ export type AuthErrorCode =
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_STORE_FULL'
 
 /** The wire `error` values: RFC 6749 §5.2, RFC 6750 §3.1, and two of our own for `/login`. */
 export type OAuthErrorName =
@@ -210,6 +211,23 @@ export class StoreUnavailableError extends AuthError {
       'The session store is unavailable; try again shortly',
       { 'Retry-After': String(retryAfter) },
       { cause: sanitizeCause(cause) },
+    )
+  }
+}
+
+/**
+ * 503 from `/login` when the session store is full and set to refuse new sessions rather than
+ * evict idle ones (`LruSessionStore({ atCapacity: 'refuse' })`): nobody is logged out; try later.
+ */
+export class StoreFullError extends AuthError {
+  override name = 'StoreFullError'
+  constructor(retryAfter: number) {
+    super(
+      503,
+      'temporarily_unavailable',
+      'ERR_STORE_FULL',
+      'The session store is full; try again shortly',
+      { 'Retry-After': String(retryAfter) },
     )
   }
 }

@@ -35,3 +35,29 @@ export function createEvents(onEvent: (event: AuthEvent) => unknown, now: () => 
     },
   }
 }
+
+/** Capacity evictions are reported at most once per this interval. */
+const CAPACITY_EVENT_INTERVAL_MS = 1000
+
+/**
+ * A full store evicts one session per login, so a flood of logins would be a flood of events.
+ * The first eviction of each second is reported, and its `count` says how many evictions it
+ * stands for: itself and those held back since the previous report.
+ */
+export function capacityReporter(
+  events: Events,
+  now: () => number,
+): (notice: { sid: string; sub: string }) => void {
+  let lastReport = -Infinity
+  let heldBack = 0
+  return ({ sid, sub }) => {
+    const at = now()
+    if (at - lastReport < CAPACITY_EVENT_INTERVAL_MS) {
+      heldBack++
+      return
+    }
+    lastReport = at
+    events.emit({ type: 'evicted', reason: 'capacity', sub, sid, count: heldBack + 1 })
+    heldBack = 0
+  }
+}

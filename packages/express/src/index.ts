@@ -12,6 +12,7 @@ export {
   NoCredentialsError,
   SessionLimitError,
   SessionNotFoundError,
+  StoreFullError,
   StoreUnavailableError,
   UnsupportedGrantTypeError,
 } from './errors.js'

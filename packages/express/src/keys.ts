@@ -88,13 +88,27 @@ const MIN_PASSPHRASE_LENGTH = 16
 const MIN_SALT_LENGTH = 8
 const KEYS_SHAPE = 'keys must be { secret }, { passphrase, salt } or an array of { kid, secret }'
 
+export interface ResolveKeysOptions {
+  /** Under production rules a secret with obviously low entropy is refused. */
+  production: boolean
+}
+
 /** Builds the keyring from the `keys` option; every failure names the option at fault. */
-export function resolveKeys(keys: KeysOption | undefined, algorithm: Algorithm): Keyring {
+export function resolveKeys(
+  keys: KeysOption | undefined,
+  algorithm: Algorithm,
+  { production }: ResolveKeysOptions = { production: false },
+): Keyring {
+  const decodeSecret = (secret: unknown, algorithm: Algorithm, name: string): Buffer => {
+    const bytes = decodeSecretBytes(secret, algorithm, name)
+    if (production) checkEntropy(bytes, name)
+    return bytes
+  }
   if (keys === undefined) {
     const bytes = randomBytes(ALGORITHMS[algorithm].minKeyBytes)
     return ring([entry(fingerprint(bytes), algorithm, bytes)], true)
   }
-  if (Array.isArray(keys)) return ring(keyringEntries(keys, algorithm), false)
+  if (Array.isArray(keys)) return ring(keyringEntries(keys, algorithm, decodeSecret), false)
   if (typeof keys !== 'object' || keys === null) throw new TypeError(KEYS_SHAPE)
   let bytes: Buffer
   if ('secret' in keys) bytes = decodeSecret(keys.secret, algorithm, 'keys.secret')
@@ -103,7 +117,13 @@ export function resolveKeys(keys: KeysOption | undefined, algorithm: Algorithm):
   return ring([entry(fingerprint(bytes), algorithm, bytes)], false)
 }
 
-function keyringEntries(entries: readonly KeyringEntry[], fallback: Algorithm): ResolvedEntry[] {
+type DecodeSecret = (secret: unknown, algorithm: Algorithm, name: string) => Buffer
+
+function keyringEntries(
+  entries: readonly KeyringEntry[],
+  fallback: Algorithm,
+  decodeSecret: DecodeSecret,
+): ResolvedEntry[] {
   if (entries.length === 0) throw new TypeError('keys must not be an empty keyring')
   const seen = new Set<string>()
   return entries.map((given, index) => {
@@ -124,7 +144,7 @@ function keyringEntries(entries: readonly KeyringEntry[], fallback: Algorithm): 
   })
 }
 
-function decodeSecret(secret: unknown, algorithm: Algorithm, name: string): Buffer {
+function decodeSecretBytes(secret: unknown, algorithm: Algorithm, name: string): Buffer {
   let bytes: Buffer
   if (secret instanceof Uint8Array) {
     bytes = Buffer.from(secret)
@@ -141,6 +161,20 @@ function decodeSecret(secret: unknown, algorithm: Algorithm, name: string): Buff
     throw new TypeError(`${name} is too weak: ${algorithm} needs at least ${min} random bytes`)
   }
   return bytes
+}
+
+/**
+ * Random bytes of the lengths we require (≥ 32) take ~30 distinct values on average, and fewer
+ * than 16 practically never (< 1e-9): a key with so few is typed, padded or zeroed, not random.
+ */
+const MIN_DISTINCT_BYTES = 16
+
+function checkEntropy(bytes: Buffer, name: string): void {
+  if (new Set(bytes).size < MIN_DISTINCT_BYTES) {
+    throw new TypeError(
+      `${name} does not look random (only ${new Set(bytes).size} distinct byte values): generate one with \`openssl rand -base64 32\``,
+    )
+  }
 }
 
 function derivePassphrase(options: PassphraseKeyOptions, algorithm: Algorithm): Buffer {

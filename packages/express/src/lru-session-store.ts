@@ -18,6 +18,13 @@ export interface LruSessionStoreOptions {
    */
   max?: number
   /**
+   * What a full store does with a new session: `'evict'` the least recently used session (its
+   * user is logged out), or `'refuse'` the new one (login answers 503 `ERR_STORE_FULL` with
+   * `Retry-After`; nobody is logged out). Refusing protects idle users from a flood of logins.
+   * @default 'evict'
+   */
+  atCapacity?: 'evict' | 'refuse'
+  /**
    * The clock lru-cache ages entries by, epoch milliseconds. Decisions use the `now` each call
    * passes; this only lets expired entries be dropped on the same clock.
    * @default Date.now
@@ -35,15 +42,20 @@ export interface LruSessionStoreOptions {
  */
 export class LruSessionStore implements SessionStore {
   readonly max: number
+  readonly atCapacity: 'evict' | 'refuse'
   readonly #cache: LRUCache<string, Session>
   readonly #bySubject = new Map<string, Set<string>>()
   readonly #listeners = new Set<(notice: EvictionNotice) => void>()
 
   constructor(options: LruSessionStoreOptions = {}) {
-    const { max = 100_000, now = Date.now } = options
+    const { max = 100_000, atCapacity = 'evict', now = Date.now } = options
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new TypeError('max must be a positive integer')
     }
+    if (atCapacity !== 'evict' && atCapacity !== 'refuse') {
+      throw new TypeError("atCapacity must be 'evict' or 'refuse'")
+    }
+    this.atCapacity = atCapacity
     if (typeof now !== 'function') throw new TypeError('now must be a function')
     this.max = max
     this.#cache = new LRUCache<string, Session>({
@@ -83,11 +95,10 @@ export class LruSessionStore implements SessionStore {
     const room = options.maxPerSubject - 1
     if (live.length > room) {
       if (options.policy === 'reject') return { ok: false, reason: 'session_limit' }
-      for (const old of live.slice(0, live.length - room)) {
-        this.#cache.delete(old.sid)
-        evicted.push(old.sid)
-      }
+      for (const old of live.slice(0, live.length - room)) evicted.push(old.sid)
     }
+    if (this.#full(evicted.length)) return { ok: false, reason: 'capacity' }
+    for (const sid of evicted) this.#cache.delete(sid)
     this.#put(session, options.now)
     return { ok: true, evicted }
   }
@@ -97,16 +108,17 @@ export class LruSessionStore implements SessionStore {
     const session = this.get(sid, now)
     if (session === undefined) return { outcome: 'missing' }
     const decision = decideRotation(session, presentedGeneration, now, graceMs)
-    if (decision === 'rotate') {
+    if (decision === 'rotate' || decision === 'resync') {
       const rotated: Session = {
         ...session,
-        generation: session.generation + 1,
+        generation: presentedGeneration + 1,
         rotatedAt: now,
+        used: false,
         lastUsedAt: now,
         refreshExpiresAt: refreshExpiry(now, refreshTtlMs, session.expiresAt),
       }
       this.#put(rotated, now)
-      return { outcome: 'rotated', session: rotated }
+      return { outcome: decision === 'rotate' ? 'rotated' : 'resynced', session: rotated }
     }
     if (decision === 'replay') return { outcome: 'replayed', session }
     this.#cache.delete(sid)
@@ -117,6 +129,12 @@ export class LruSessionStore implements SessionStore {
     const session = this.get(sid, now)
     if (session === undefined) return
     this.#cache.set(sid, { ...session, lastUsedAt: now }, { noUpdateTTL: true })
+  }
+
+  markUsed(sid: string, generation: number, now: number): void {
+    const session = this.get(sid, now)
+    if (session === undefined || session.used || session.generation !== generation) return
+    this.#cache.set(sid, { ...session, used: true }, { noUpdateTTL: true })
   }
 
   delete(sid: string): Session | undefined {
@@ -147,6 +165,14 @@ export class LruSessionStore implements SessionStore {
   onEviction(listener: (notice: EvictionNotice) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /** Whether, under `atCapacity: 'refuse'`, a new session would push out a live one. */
+  #full(making: number): boolean {
+    if (this.atCapacity === 'evict' || this.#cache.size - making < this.max) return false
+    // Expired entries linger until touched: drop them before saying no (O(n), only when full).
+    this.#cache.purgeStale()
+    return this.#cache.size - making >= this.max
   }
 
   #put(session: Session, now: number): void {

@@ -29,6 +29,7 @@ export interface AuthEvent {
     | 'login'
     | 'refresh'
     | 'refresh_replayed'
+    | 'refresh_resynced'
     | 'refresh_reused'
     | 'logout'
     | 'revoked'
@@ -36,8 +37,16 @@ export interface AuthEvent {
     | 'rejected'
   sub?: string
   sid?: string
-  /** `evicted`: `session_limit` or `capacity`; `rejected`: the error `code`. */
+  /**
+   * `evicted`: `session_limit` or `capacity`; `rejected`: the error `code`; `refresh_resynced`:
+   * `store_lost_writes` (a refresh token newer than the store's generation was presented).
+   */
   reason?: string
+  /**
+   * `evicted` for `capacity`: how many capacity evictions this event stands for (itself and those
+   * since the previous one), as they are reported at most once a second.
+   */
+  count?: number
   /** Epoch milliseconds. */
   at: number
 }

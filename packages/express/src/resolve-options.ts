@@ -70,10 +70,13 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
   if (!isAlgorithm(algorithm)) {
     throw new TypeError(`algorithm must be one of ${ALGORITHM_NAMES.join(', ')}`)
   }
-  if (options.keys === undefined && process.env.NODE_ENV === 'production') {
-    throw new TypeError('keys is required when NODE_ENV=production (a random key dies on restart)')
+  const production = isProduction(process.env.NODE_ENV)
+  if (options.keys === undefined && production) {
+    throw new TypeError(
+      `keys is required when NODE_ENV=${JSON.stringify(process.env.NODE_ENV)} (only unset, development or test allow a random key, which dies on restart)`,
+    )
   }
-  const keyring = resolveKeys(options.keys, algorithm)
+  const keyring = resolveKeys(options.keys, algorithm, { production })
   if (keyring.ephemeral) {
     process.emitWarning(
       'No keys were given, so a random key was generated: tokens stop working when the process restarts. Set keys (or BATON_SECRET).',
@@ -104,9 +107,7 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
   }
   const store = options.store ?? new LruSessionStore({ max: DEFAULTS.storeMax, now })
   if (!isStore(store)) {
-    throw new TypeError(
-      'store must implement SessionStore (get, create, rotate, touch, delete, listBySubject, deleteBySubject)',
-    )
+    throw new TypeError(`store must implement SessionStore (${STORE_METHODS.join(', ')})`)
   }
 
   return {
@@ -125,7 +126,7 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
       1,
     ),
     onSessionLimit,
-    reuseGraceMs: seconds(options.reuseGrace ?? DEFAULTS.reuseGrace, 'reuseGrace', 0) * 1000,
+    reuseGraceMs: reuseGrace(options.reuseGrace ?? DEFAULTS.reuseGrace) * 1000,
     maxTokenLength: integer(
       options.maxTokenLength ?? DEFAULTS.maxTokenLength,
       'maxTokenLength',
@@ -143,6 +144,27 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
     onEvent,
     now,
   }
+}
+
+/**
+ * Whether NODE_ENV asks for production rules. Only the values that plainly mean "not production"
+ * relax them; `prod`, `Production`, `staging` or a typo fail closed.
+ */
+export function isProduction(nodeEnv: string | undefined): boolean {
+  return nodeEnv !== undefined && nodeEnv !== '' && nodeEnv !== 'development' && nodeEnv !== 'test'
+}
+
+/** The longest grace: a few minutes covers any race between two clients; more hides theft. */
+const MAX_REUSE_GRACE_SECONDS = 300
+
+function reuseGrace(value: unknown): number {
+  const parsed = seconds(value, 'reuseGrace', 0)
+  if (parsed > MAX_REUSE_GRACE_SECONDS) {
+    throw new TypeError(
+      `reuseGrace must be at most ${MAX_REUSE_GRACE_SECONDS} seconds (it is in seconds, not milliseconds: ${parsed} would be ${Math.round(parsed / 60)} minutes)`,
+    )
+  }
+  return parsed
 }
 
 function text(value: unknown, name: string): string {
@@ -186,11 +208,20 @@ function integer(value: unknown, name: string, min: number): number {
   return value
 }
 
+const STORE_METHODS = [
+  'get',
+  'create',
+  'rotate',
+  'touch',
+  'markUsed',
+  'delete',
+  'listBySubject',
+  'deleteBySubject',
+] as const
+
 function isStore(value: unknown): value is SessionStore {
   // null never gets here: resolveOptions refuses null options first.
   if (typeof value !== 'object') return false
   const store = value as Record<string, unknown>
-  return ['get', 'create', 'rotate', 'touch', 'delete', 'listBySubject', 'deleteBySubject'].every(
-    (method) => typeof store[method] === 'function',
-  )
+  return STORE_METHODS.every((method) => typeof store[method] === 'function')
 }

@@ -7,7 +7,12 @@ import type { Request } from 'express'
 import { newId, verifyAccessToken, type AuthInfo } from './access-token.js'
 import type { VerifyAccess } from './access-verifier.js'
 import { checkClaims, checkSubject } from './claims.js'
-import { InvalidGrantError, SessionLimitError, StoreUnavailableError } from './errors.js'
+import {
+  InvalidGrantError,
+  SessionLimitError,
+  StoreFullError,
+  StoreUnavailableError,
+} from './errors.js'
 import type { Events } from './events.js'
 import type { ResolvedOptions } from './options.js'
 import { parseRefreshToken } from './refresh-token.js'
@@ -61,6 +66,7 @@ export function createSessionService(
       refreshExpiresAt: refreshExpiry(at, config.refreshTtlMs, expiresAt),
       generation: 0,
       rotatedAt: at,
+      used: false,
     }
     const userAgent = req?.get('user-agent')
     if (userAgent !== undefined && userAgent.length > 0) {
@@ -73,7 +79,11 @@ export function createSessionService(
         now: at,
       }),
     )
-    if (!result.ok) throw new SessionLimitError()
+    if (!result.ok) {
+      throw result.reason === 'capacity'
+        ? new StoreFullError(config.retryAfterSeconds)
+        : new SessionLimitError()
+    }
     for (const sid of result.evicted)
       events.emit({ type: 'evicted', reason: 'session_limit', sub: session.sub, sid })
     events.emit({ type: 'login', sub: session.sub, sid: session.sid })
@@ -109,6 +119,16 @@ export function createSessionService(
         return tokenResponse(config, result.session, at)
       case 'rotated':
         events.emit({ type: 'refresh', sub: result.session.sub, sid: parsed.sid })
+        return tokenResponse(config, result.session, at)
+      case 'resynced':
+        // The store had lost writes (a restart from an older snapshot, say): the token's MAC
+        // proves we issued it, so the user stays signed in, and operators hear of the loss.
+        events.emit({
+          type: 'refresh_resynced',
+          reason: 'store_lost_writes',
+          sub: result.session.sub,
+          sid: parsed.sid,
+        })
         return tokenResponse(config, result.session, at)
     }
   }

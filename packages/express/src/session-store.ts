@@ -31,6 +31,13 @@ export interface Session {
   generation: number
   /** When the current generation was issued, epoch ms: the start of the previous token's grace. */
   rotatedAt: number
+  /**
+   * Whether the client has shown it received the current generation: its refresh token was
+   * presented, or an access token minted for it was verified. Until then the previous refresh
+   * token replays the current pair (a lost response, a write the store ran late). A session
+   * stored without the field counts as used, which is the stricter reading.
+   */
+  used: boolean
   /** The `User-Agent` of the login request, truncated, if any. */
   userAgent?: string
 }
@@ -48,6 +55,8 @@ export interface CreateOptions {
 export type CreateResult =
   | { ok: true; /** sids removed to make room, oldest first. */ evicted: string[] }
   | { ok: false; reason: 'session_limit' }
+  /** The store is full and refuses new sessions rather than evict live ones. */
+  | { ok: false; reason: 'capacity' }
 
 /** What `rotate` needs to decide. */
 export interface RotateOptions {
@@ -60,13 +69,18 @@ export interface RotateOptions {
 }
 
 /**
+ * What `rotate` did, by the rule of `decideRotation` (`rotation-rule.ts`):
  * - `rotated`: the presented generation was current; it is now `session.generation`, one higher.
- * - `replayed`: the previous generation, inside the grace: nothing changed, `session` is current.
- * - `reused`: an older generation, or the previous one after the grace: the session was deleted.
+ * - `replayed`: the previous generation while the current one is unused or inside the grace:
+ *   nothing changed, `session` is current.
+ * - `resynced`: a generation newer than the stored one (the store lost writes): the session now
+ *   continues from it, rotated one past it, as `rotated` would have.
+ * - `reused`: an older generation, or the previous one after the grace once the current one was
+ *   used: the session was deleted.
  * - `missing`: no such live session (never existed, expired, revoked, evicted).
  */
 export type RotateResult =
-  | { outcome: 'rotated' | 'replayed'; session: Session }
+  | { outcome: 'rotated' | 'replayed' | 'resynced'; session: Session }
   | { outcome: 'reused'; session: Session }
   | { outcome: 'missing' }
 
@@ -86,6 +100,11 @@ export interface SessionStore {
   rotate(sid: string, presentedGeneration: number, options: RotateOptions): Awaitable<RotateResult>
   /** Record use: set `lastUsedAt` to `now` if the session is live. */
   touch(sid: string, now: number): Awaitable<void>
+  /**
+   * Record that the client received `generation`: set `used` if it is still the current one (an
+   * access token of it was verified). Atomic with respect to `rotate`; a no-op otherwise.
+   */
+  markUsed(sid: string, generation: number, now: number): Awaitable<void>
   /** Delete one session; the deleted session, or undefined if there was none. */
   delete(sid: string): Awaitable<Session | undefined>
   /** The subject's live sessions at `now`, oldest first. */

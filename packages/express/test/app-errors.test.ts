@@ -80,6 +80,7 @@ t.test('a store that rejects with a non-Error is still a 503 with a harmless cau
     create: (session, options) => inner.create(session, options),
     rotate: (sid, generation, options) => inner.rotate(sid, generation, options),
     touch: (sid, now) => inner.touch(sid, now),
+    markUsed: (sid, generation, now) => inner.markUsed(sid, generation, now),
     delete: (sid) => inner.delete(sid),
     listBySubject: (sub, now) => inner.listBySubject(sub, now),
     deleteBySubject: (sub, except) => inner.deleteBySubject(sub, except),

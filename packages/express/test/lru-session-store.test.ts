@@ -32,6 +32,7 @@ t.test('size counts sessions, and the bound holds with the subject index in step
     refreshExpiresAt: clock + 60_000,
     generation: 0,
     rotatedAt: clock,
+    used: false,
   })
   const options = { maxPerSubject: 10, policy: 'evict-oldest' as const, now: clock }
   for (const [sid, sub] of [

@@ -123,10 +123,15 @@ t.test('introspection reports active tokens and inactive ones', async (t) => {
   t.match(await refresh.json(), { active: true, token_type: 'refresh_token', sub: 'alice' })
   t.same(await (await app.post('/auth/introspect', { token: 'garbage' })).json(), { active: false })
 
-  await app.post('/auth/refresh', { refresh_token: tokens.refresh_token })
+  const next = (await (
+    await app.post('/auth/refresh', { refresh_token: tokens.refresh_token })
+  ).json()) as { access_token: string }
   const previous = await app.post('/auth/introspect', { token: tokens.refresh_token })
   t.match(await previous.json(), { active: true }, 'the previous token is live inside the grace')
   app.clock.advance(11)
+  const unused = await app.post('/auth/introspect', { token: tokens.refresh_token })
+  t.match(await unused.json(), { active: true }, 'and after it, while the new pair is unused')
+  await app.call('/api/me', next.access_token)
   const stale = await app.post('/auth/introspect', { token: tokens.refresh_token })
   t.same(await stale.json(), { active: false }, 'and inactive after it')
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { LruSessionStore } from '../src/index.js'
-import { startApp } from './fixtures/app.js'
+import { makeClock, startApp } from './fixtures/app.js'
 
 t.test('the 11th login under a cap of 10 evicts the oldest session', async (t) => {
   const app = await startApp(t, { maxSessionsPerUser: 10 })
@@ -65,4 +65,46 @@ t.test('two createAuth instances never share a default store', async (t) => {
   t.equal((await one.call('/api/me', tokens.access_token)).status, 200)
   const other = await two.call('/api/me', tokens.access_token)
   t.equal(other.status, 401, 'same key, but the session lives in the other instance only')
+})
+
+t.test('a full store set to refuse answers 503 at login and logs nobody out', async (t) => {
+  const clock = makeClock()
+  const app = await startApp(t, {
+    store: new LruSessionStore({ max: 2, atCapacity: 'refuse', now: clock }),
+    maxSessionsPerUser: 1,
+    now: clock,
+  })
+  const alice = await app.login('alice')
+  const bob = await app.login('bob')
+  const refused = await app.post('/auth/login', { username: 'admin', password: 'admin-password' })
+  t.equal(refused.status, 503)
+  t.equal(refused.headers.get('retry-after'), '1')
+  t.match(await refused.json(), { error: 'temporarily_unavailable', code: 'ERR_STORE_FULL' })
+  for (const tokens of [alice, bob])
+    t.equal((await app.call('/api/me', tokens.access_token)).status, 200, 'still signed in')
+  t.notOk(app.events.some((event) => event.type === 'evicted'))
+  t.equal((await app.login('alice')).token_type, 'Bearer', 'a user at the cap replaces their own')
+  clock.advance(86_401)
+  t.equal((await app.login('admin')).token_type, 'Bearer', 'expired sessions make room')
+})
+
+t.test('atCapacity must be evict or refuse', async (t) => {
+  t.throws(() => new LruSessionStore({ atCapacity: 'drop' as 'evict' }), {
+    name: 'TypeError',
+    message: /^atCapacity/,
+  })
+})
+
+t.test('capacity evictions are reported at most once a second, with a count', async (t) => {
+  const app = await startApp(t, { store: new LruSessionStore({ max: 1 }) })
+  for (let login = 0; login < 6; login++) await app.login(login % 2 === 0 ? 'alice' : 'bob')
+  app.clock.advance(1)
+  await app.login('admin')
+  const counts = app.events
+    .filter((event) => event.type === 'evicted')
+    .map((event) => [event.reason, event.count])
+  t.same(counts, [
+    ['capacity', 1],
+    ['capacity', 5],
+  ])
 })
