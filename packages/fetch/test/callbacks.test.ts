@@ -2,11 +2,8 @@
 // of them makes through the client itself — as it does once `globalThis.fetch` is replaced by
 // `api.fetch` — is the renewal's own, not a request to hold until the renewal is done.
 import t from 'tap'
-import {
-  createAuthFetch,
-  type AuthFetch,
-  type AuthFetchWithLogin,
-} from '../src/create-auth-fetch.js'
+import type { AuthFetch, AuthFetchWithLogin } from '../src/auth-fetch.js'
+import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { TokenResponse } from '../src/token-set.js'
 import { json, settle } from './fixtures/scripted-fetch.js'
 import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'

@@ -1,10 +1,11 @@
 // The session's life around the fetch: refresh(), login(), logout() with RFC 7009 revocation,
 // [Symbol.dispose](), and the hooks that watch it.
 import t from 'tap'
-import { createAuthFetch, type AuthFetchWithLogin } from '../src/create-auth-fetch.js'
+import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
+import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthError } from '../src/errors.js'
 import type { AuthFetchOptions } from '../src/options.js'
-import type { SessionEnd } from '../src/session.js'
+import type { SessionEnd } from '../src/options.js'
 import { memoryStorage } from '../src/storage.js'
 import { gate, json, settle, until } from './fixtures/scripted-fetch.js'
 import { API, ORIGIN, REFRESH_URL, tokenServer, type TokenServer } from './fixtures/token-server.js'
