@@ -8,8 +8,6 @@
  * errors of HTTP clients and user callbacks often carry the request, its headers and its body.
  */
 
-import type { TokenSet } from './token-set.js'
-
 /**
  * - `AUTH_REFRESH_FAILED`: a request retried with fresh tokens was refused (401) again.
  * - `AUTH_SESSION_EXPIRED`: the session is over — the refresh was rejected, the refresh token has
@@ -122,7 +120,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null
 }
 
-/** The tokens an error message must never show. */
-export function secretsOf(tokens: TokenSet | null): (string | undefined)[] {
+/**
+ * The tokens an error message must never show. Typed by shape rather than as `TokenSet`, so that
+ * this file imports nothing and every other file may import it.
+ */
+export function secretsOf(
+  tokens: { readonly accessToken: string; readonly refreshToken: string | undefined } | null,
+): (string | undefined)[] {
   return tokens === null ? [] : [tokens.accessToken, tokens.refreshToken]
 }

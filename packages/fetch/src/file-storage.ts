@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs'
 import { mkdir, open, rename, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { TokenStorage } from './storage.js'
 import type { TokenSet } from './token-set.js'
+import type { TokenStorage } from './options.js'
 
 /** Owner read and write only: the file holds a refresh token. */
 const FILE_MODE = 0o600

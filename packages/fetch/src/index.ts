@@ -4,13 +4,20 @@ export { memoryStorage, webStorage } from './storage.js'
 export { AuthError } from './errors.js'
 // fileStorage is not here: it imports node: modules, so it has its own entry point,
 // `@baton/fetch/file-storage`, and this one runs unbundled in a browser.
-export type { AuthFetch, AuthFetchWithLogin } from './create-auth-fetch.js'
-export type { AuthFetchOptions } from './options.js'
-export type { RetryOptions } from './retry.js'
-export type { RefreshFunction, RefreshRequest } from './refresh-grant.js'
-export type { LoginFunction, LoginRequest } from './refresher.js'
-export type { SessionEnd, SessionEndReason } from './session.js'
-export type { TokenStorage, WebStorageLike } from './storage.js'
+export type { AuthFetch, AuthFetchWithLogin } from './auth-fetch.js'
+export type {
+  AuthFetchOptions,
+  FetchFunction,
+  LoginFunction,
+  LoginRequest,
+  RefreshFunction,
+  RefreshRequest,
+  RetryOptions,
+  SessionEnd,
+  SessionEndReason,
+  TokenStorage,
+} from './options.js'
+export type { WebStorageLike } from './storage.js'
 export type {
   ParseOptions,
   TokenResponse,
@@ -19,4 +26,3 @@ export type {
   TokenSetLike,
 } from './token-set.js'
 export type { AuthErrorCode, ErrorSummary, ResponseSummary } from './errors.js'
-export type { FetchFunction } from './request.js'

@@ -19,31 +19,58 @@ import {
   type ErrorSummary,
   type ResponseSummary,
 } from './errors.js'
-import type { FetchFunction } from './request.js'
-import { TokenSet, type TokenSetLike } from './token-set.js'
+import type { FetchFunction, RefreshFunction } from './options.js'
+import { TokenSet } from './token-set.js'
 
 export type GrantResult =
   | { readonly outcome: 'tokens'; readonly tokens: TokenSet }
   | { readonly outcome: 'rejected' | 'unavailable'; readonly cause: ResponseSummary | ErrorSummary }
 
-/** `tokens` is the set being refreshed (its tokens are blanked out of any error message). */
-export type RefreshGrant = (tokens: TokenSet, signal: AbortSignal) => Promise<GrantResult>
-
-/** What the `refresh` option receives. */
-export interface RefreshRequest {
-  readonly refreshToken: string
-  /** Aborted when the client is disposed or logged out while the refresh runs. */
-  readonly signal: AbortSignal
-  /**
-   * The fetch beneath this client. Refresh with it: a request through `api.fetch` (or through a
-   * `globalThis.fetch` replaced by it) would wait for the very refresh it is part of.
-   */
-  readonly fetch: FetchFunction
+/**
+ * How this client renews its tokens without logging in again. Only a grant knows what renewing
+ * needs: these two need a refresh token, a cookie grant (cookie mode) would need none in JavaScript.
+ */
+export interface RefreshGrant {
+  /** Whether `tokens` can be refreshed now (else renewing them means logging in again). */
+  canRefresh(tokens: TokenSet): boolean
+  /** `tokens` is the set being refreshed (its tokens are blanked out of any error message). */
+  refresh(tokens: TokenSet, signal: AbortSignal): Promise<GrantResult>
 }
 
-export type RefreshFunction = (request: RefreshRequest) => TokenSetLike | Promise<TokenSetLike>
+/** The grant the options ask for: `refreshUrl`, the `refresh` callback, or none. */
+export function refreshGrantOf(options: {
+  readonly refreshUrl: URL | undefined
+  readonly refreshEncoding: 'form' | 'json'
+  readonly refreshParams: Readonly<Record<string, string>>
+  readonly refresh: RefreshFunction | undefined
+  readonly fetch: FetchFunction
+  readonly now: () => number
+}): RefreshGrant | undefined {
+  const { fetch, now } = options
+  if (options.refreshUrl) {
+    const { refreshUrl: url, refreshEncoding: encoding, refreshParams: params } = options
+    return httpRefreshGrant({ url, encoding, params, fetch, now })
+  }
+  return options.refresh && callbackRefreshGrant(options.refresh, fetch, now)
+}
 
-export interface HttpGrantOptions {
+/**
+ * Whether `tokens` can be refreshed now; without a grant (no `refreshUrl`, no `refresh`) never, so
+ * that a refused or expired token ends the session (or logs in again).
+ */
+export function canRefresh(
+  grant: RefreshGrant | undefined,
+  tokens: TokenSet,
+): grant is RefreshGrant {
+  return grant !== undefined && grant.canRefresh(tokens)
+}
+
+/** A refresh token that has not expired: what both grants below need. */
+function hasLiveRefreshToken(tokens: TokenSet, now: () => number): boolean {
+  return tokens.refreshToken !== undefined && (tokens.refreshExpiresAt ?? Infinity) > now()
+}
+
+interface HttpGrantOptions {
   url: URL
   encoding: 'form' | 'json'
   params: Readonly<Record<string, string>>
@@ -51,10 +78,11 @@ export interface HttpGrantOptions {
   now: () => number
 }
 
-export function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
+function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
   const { url, encoding, params, now } = options
   const fetchFunction = options.fetch
-  return async (tokens, signal) => {
+  const refresh = async (tokens: TokenSet, signal: AbortSignal): Promise<GrantResult> => {
+    // canRefresh has checked that there is one.
     const refreshToken = tokens.refreshToken as string
     const fields = { ...params, grant_type: 'refresh_token', refresh_token: refreshToken }
     let response: Response
@@ -79,6 +107,7 @@ export function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
       response.status === 401 || (response.status === 400 && cause.error === 'invalid_grant')
     return { outcome: refused ? 'rejected' : 'unavailable', cause }
   }
+  return { canRefresh: (tokens) => hasLiveRefreshToken(tokens, now), refresh }
 }
 
 /**
@@ -86,15 +115,16 @@ export function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
  * `statusCode`, or `response.status`) 400 or 401, or an `AuthError` `AUTH_SESSION_EXPIRED`; any
  * other error is taken as transient.
  */
-export function callbackRefreshGrant(
-  refresh: RefreshFunction,
+function callbackRefreshGrant(
+  callback: RefreshFunction,
   fetch: FetchFunction,
   now: () => number,
 ): RefreshGrant {
-  return async (tokens, signal) => {
+  const refresh = async (tokens: TokenSet, signal: AbortSignal): Promise<GrantResult> => {
     let answer: unknown
     try {
-      answer = await refresh({ refreshToken: tokens.refreshToken as string, signal, fetch })
+      // canRefresh has checked that there is a refresh token.
+      answer = await callback({ refreshToken: tokens.refreshToken as string, signal, fetch })
     } catch (error) {
       const status = statusOf(error)
       const refused = isAuthError(error, 'AUTH_SESSION_EXPIRED') || status === 400 || status === 401
@@ -105,6 +135,7 @@ export function callbackRefreshGrant(
     }
     return parseTokens(answer, tokens, now)
   }
+  return { canRefresh: (tokens) => hasLiveRefreshToken(tokens, now), refresh }
 }
 
 /**

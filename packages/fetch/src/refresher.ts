@@ -19,31 +19,10 @@ import {
   type ErrorSummary,
   type ResponseSummary,
 } from './errors.js'
-import type { RefreshGrant } from './refresh-grant.js'
-import type { FetchFunction } from './request.js'
-import type { Session, SessionEndReason } from './session.js'
-import { TokenSet, type TokenSetLike } from './token-set.js'
-
-/** What the `login` option receives. */
-export interface LoginRequest {
-  /** Aborted when the client is disposed or logged out while the login runs. */
-  readonly signal: AbortSignal
-  /**
-   * The fetch beneath this client. Log in with it: a request through `api.fetch` (or through a
-   * `globalThis.fetch` replaced by it) would wait for the very login it is part of.
-   */
-  readonly fetch: FetchFunction
-}
-
-export type LoginFunction = (request: LoginRequest) => TokenSetLike | Promise<TokenSetLike>
-
-/**
- * Runs a renewal's critical section. Inside one JavaScript realm the refresher's own
- * single-flight is enough, so the default runs it as is. Cross-tab coordination (DESIGN.md
- * behaviour 10) plugs in here: hold a Web Lock named after the storage key, re-read the storage
- * inside it, and skip the network when another tab has already renewed.
- */
-export type Coordinator = <T>(critical: () => Promise<T>) => Promise<T>
+import type { FetchFunction, LoginFunction, SessionEndReason } from './options.js'
+import { canRefresh, type RefreshGrant } from './refresh-grant.js'
+import type { TokenOwner } from './token-owner.js'
+import { TokenSet } from './token-set.js'
 
 type Operation = 'refresh' | 'login'
 
@@ -54,22 +33,20 @@ interface Flight {
 }
 
 export interface RefresherOptions {
-  session: Session
+  owner: TokenOwner
   grant: RefreshGrant | undefined
   login: LoginFunction | undefined
   /** Handed to the `login` callback. */
   fetch: FetchFunction
   now: () => number
-  coordinate?: Coordinator | undefined
 }
 
 export class Refresher {
-  readonly #session: Session
+  readonly #owner: TokenOwner
   readonly #grant: RefreshGrant | undefined
   readonly #login: LoginFunction | undefined
   readonly #fetch: FetchFunction
   readonly #now: () => number
-  readonly #coordinate: Coordinator
   #controller = new AbortController()
   #flight: Flight | undefined
   #epoch = 0
@@ -77,12 +54,11 @@ export class Refresher {
   #calling = false
 
   constructor(options: RefresherOptions) {
-    this.#session = options.session
+    this.#owner = options.owner
     this.#grant = options.grant
     this.#login = options.login
     this.#fetch = options.fetch
     this.#now = options.now
-    this.#coordinate = options.coordinate ?? ((critical) => critical())
   }
 
   /** How many renewals have started. A request records it when it is sent. */
@@ -109,11 +85,11 @@ export class Refresher {
    */
   async renew(stale: TokenSet | null, sentEpoch: number): Promise<TokenSet> {
     if (this.#flight) return this.#flight.promise
-    const current = this.#session.tokens
+    const current = this.#owner.tokens
     if (current !== null && current !== stale) return current
     // Tokens were there when the request left and are gone now, outside any renewal: only a
     // session end clears them, so share that end.
-    if (current === null && stale !== null) throw this.#session.endError
+    if (current === null && stale !== null) throw this.#owner.endError
     const failure = this.#lastFailure
     if (failure !== undefined && failure.epoch > sentEpoch) throw failure.error
     return this.#start(current === null ? 'login' : 'refresh')
@@ -122,7 +98,7 @@ export class Refresher {
   /** `api.refresh()`: joins the renewal in flight, else refreshes. */
   async refresh(): Promise<TokenSet> {
     if (this.#flight) return this.#flight.promise
-    if (this.#session.tokens === null) throw this.#session.endError
+    if (this.#owner.tokens === null) throw this.#owner.endError
     return this.#start('refresh')
   }
 
@@ -148,8 +124,10 @@ export class Refresher {
     const epoch = ++this.#epoch
     const signal = this.#controller.signal
     // Started a microtask later, so that the flight is in place before any callback runs: a
-    // callback that calls back into this client joins it rather than starting another.
-    const critical = Promise.resolve().then(() => this.#coordinate(() => this.#renew(kind, signal)))
+    // callback that calls back into this client joins it rather than starting another. This is
+    // the critical section that clients sharing one storage will run under a lock (DESIGN.md
+    // behaviour 10), re-reading the storage first through the token owner.
+    const critical = Promise.resolve().then(() => this.#renew(kind, signal))
     const promise = abortable(critical, signal)
       .catch((error: unknown) => {
         this.#lastFailure = { epoch, error }
@@ -163,16 +141,15 @@ export class Refresher {
   }
 
   async #renew(kind: Operation, signal: AbortSignal): Promise<TokenSet> {
-    const stale = this.#session.tokens
+    const stale = this.#owner.tokens
     let cause: ResponseSummary | ErrorSummary | undefined
     if (kind === 'refresh') {
-      const refreshExpiresAt = stale?.refreshExpiresAt ?? Infinity
-      if (this.#grant && stale?.refreshToken !== undefined && refreshExpiresAt > this.#now()) {
+      if (stale !== null && canRefresh(this.#grant, stale)) {
         const grant = this.#grant
-        const result = await this.#call(() => grant(stale, signal))
+        const result = await this.#call(() => grant.refresh(stale, signal))
         signal.throwIfAborted()
         if (result.outcome === 'tokens') {
-          await this.#session.set(result.tokens)
+          await this.#owner.set(result.tokens)
           return result.tokens
         }
         if (result.outcome === 'unavailable') {
@@ -184,9 +161,9 @@ export class Refresher {
         }
         cause = result.cause
       }
-      // Refused by the server, or expired, or there is no refresh token: the session is over.
+      // Refused by the server, or the grant cannot refresh these tokens: the session is over.
       // Forget the dead tokens before anything else, even if logging in again takes minutes.
-      await this.#session.clear()
+      await this.#owner.clear()
       signal.throwIfAborted()
     }
     if (this.#login === undefined) return this.#end('expired', 'The session has expired', cause)
@@ -205,7 +182,7 @@ export class Refresher {
     } catch (error) {
       return this.#end('login_failed', 'Logging in failed', summarizeError(error, secretsOf(stale)))
     }
-    await this.#session.set(tokens)
+    await this.#owner.set(tokens)
     return tokens
   }
 
@@ -225,7 +202,7 @@ export class Refresher {
     cause: ResponseSummary | ErrorSummary | undefined,
   ): Promise<never> {
     const error = new AuthError('AUTH_SESSION_EXPIRED', message, cause ? { cause } : {})
-    await this.#session.end(reason, error)
+    await this.#owner.end(reason, error)
     throw error
   }
 }

@@ -5,9 +5,6 @@
  */
 import type { TokenSet } from './token-set.js'
 
-/** The signature of the global `fetch`. */
-export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
-
 export interface OutgoingRequest {
   /** The serialized origin the call goes to, as `new URL(…).origin` gives it. */
   readonly origin: string
@@ -161,6 +158,11 @@ function copyBody(body: BodyInit): BodyInit {
     return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice()
   }
   return body
+}
+
+/** A response nobody will read: cancel its body so the connection is released at once. */
+export function discard(response: Response): void {
+  response.body?.cancel().catch(() => undefined)
 }
 
 /** The base URL fetch resolves a relative URL against: the document's, else the worker's. */

@@ -1,53 +1,100 @@
 /**
- * Sending a request a second time: which requests may be sent twice, and how long to wait
- * before a transient retry (a network error or a 502/503/504).
+ * The retry policy, whole: which calls may be sent twice (a listed method, and a body that can be
+ * sent again), how often (once after a refresh, and once after a transient failure), which
+ * failures are transient (a network error, or one of the configured statuses), and how long to
+ * wait before the transient retry (the response's `Retry-After`, capped, else 200–500 ms).
  */
+import { abortable, isAbortError } from './abort.js'
+import { discard, type OutgoingRequest } from './request.js'
 
-export interface RetryOptions {
-  /**
-   * The methods this client may send twice: retried once after a refresh, and once after a
-   * transient failure. Compared case-insensitively. Other methods get the 401 `Response` back.
-   * @default ['GET', 'HEAD', 'OPTIONS']
-   */
-  methods?: readonly string[] | undefined
-  /** The statuses retried once, after a delay, for those methods; `[]` for none. @default [502, 503, 504] */
-  statuses?: readonly number[] | undefined
-  /** The longest `Retry-After` waited for, in seconds; a longer one is cut to this. @default 10 */
-  maxRetryAfter?: number | undefined
-}
-
-export interface RetryPolicy {
+/** The `retry` option, resolved (`resolve-options.ts`). */
+export interface RetryRules {
   readonly methods: ReadonlySet<string>
   readonly statuses: ReadonlySet<number>
-  /** Milliseconds. */
-  readonly maxRetryAfter: number
+  readonly maxRetryAfterMs: number
 }
 
-export const DEFAULT_RETRY_METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS']
-export const DEFAULT_RETRY_STATUSES: readonly number[] = [502, 503, 504]
-export const DEFAULT_MAX_RETRY_AFTER = 10
+/** What one call of `api.fetch` may still send twice. */
+export interface RetryBudget {
+  /** Whether the call may be sent again at all: after a refresh, or after a transient failure. */
+  readonly resend: boolean
+  /** Whether its one transient retry is still unused. */
+  transient: boolean
+}
 
 /** The default wait is 200–500 ms, jittered so that many clients do not come back in step. */
 const MIN_DELAY_MS = 200
 const JITTER_MS = 300
 
+export class RetryPolicy {
+  readonly #rules: RetryRules
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+  readonly #now: () => number
+  readonly #random: () => number
+
+  constructor(
+    rules: RetryRules,
+    sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+    now: () => number,
+    random: () => number = Math.random,
+  ) {
+    this.#rules = rules
+    this.#sleep = sleep
+    this.#now = now
+    this.#random = random
+  }
+
+  /** A new call's budget: nothing, or one resend after a refresh and one transient retry. */
+  budget(request: OutgoingRequest): RetryBudget {
+    const resend = request.replayableBody && this.#rules.methods.has(request.method)
+    return { resend, transient: resend }
+  }
+
+  /** Sends once, and once more after a transient failure while the budget allows. */
+  async send(
+    attempt: () => Promise<Response>,
+    budget: RetryBudget,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    let response: Response
+    try {
+      response = await attempt()
+    } catch (error) {
+      if (!budget.transient || signal?.aborted || isAbortError(error)) throw error
+      budget.transient = false
+      await this.#wait(undefined, signal)
+      return attempt()
+    }
+    if (!budget.transient || !this.#rules.statuses.has(response.status)) return response
+    budget.transient = false
+    discard(response)
+    await this.#wait(response, signal)
+    return attempt()
+  }
+
+  #wait(response: Response | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const delay = retryDelay(response, this.#rules.maxRetryAfterMs, this.#now(), this.#random)
+    return abortable(this.#sleep(delay, signal), signal)
+  }
+}
+
 /**
  * How long to wait before the transient retry, in milliseconds: the response's `Retry-After`
  * (delta-seconds or an HTTP date, RFC 9110 §10.2.3) up to the cap, else 200–500 ms.
  */
-export function retryDelay(
+function retryDelay(
   response: Response | undefined,
-  policy: RetryPolicy,
+  maxRetryAfterMs: number,
   now: number,
   random: () => number,
 ): number {
   const retryAfter = parseRetryAfter(response?.headers.get('retry-after') ?? null, now)
-  if (retryAfter !== undefined) return Math.min(retryAfter, policy.maxRetryAfter)
+  if (retryAfter !== undefined) return Math.min(retryAfter, maxRetryAfterMs)
   return MIN_DELAY_MS + Math.floor(random() * JITTER_MS)
 }
 
 /** Milliseconds from `now`, never negative; `undefined` when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
+function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined
   const text = value.trim()
   if (/^\d+$/.test(text)) return Number(text) * 1000

@@ -3,7 +3,7 @@
  * `@baton/express` ends the whole session when any of its tokens is revoked.
  */
 import { secretsOf, summarizeError, summarizeResponse } from './errors.js'
-import type { FetchFunction } from './request.js'
+import type { FetchFunction } from './options.js'
 import type { TokenSet } from './token-set.js'
 
 export interface RevocationOptions {

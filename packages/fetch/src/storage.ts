@@ -1,22 +1,13 @@
 /**
- * Where a client keeps its tokens between runs. `createAuthFetch` loads once, at construction,
- * and saves after every change; it serializes its writes, so a storage never sees two at once.
+ * The storages of the main entry point: memory (the default) and Web Storage. `createAuthFetch`
+ * reaches its storage only through `StoredTokens` (`token-owner.ts`), which serializes the writes, so a storage
+ * never sees two at once.
  *
  * `fileStorage` (Node) lives in its own entry point, `@baton/fetch/file-storage`, so that this
  * entry point never imports a `node:` module and runs unbundled in a browser.
  */
 import type { TokenSet } from './token-set.js'
-
-/** Each method may return a value or a Promise. */
-export interface TokenStorage {
-  /**
-   * The saved tokens: anything `TokenSet.parse` reads (its JSON string, a plain object, a
-   * `TokenSet`), or `null`/`undefined` when nothing is saved.
-   */
-  load(): unknown
-  save(tokens: TokenSet): void | Promise<void>
-  clear(): void | Promise<void>
-}
+import type { TokenStorage } from './options.js'
 
 /** Keeps the tokens in this JavaScript realm only: they die with the page or the process. */
 export function memoryStorage(): TokenStorage {

@@ -2,19 +2,14 @@
 // without cancelling the refresh the others share. Bodies nobody will read are cancelled.
 import t from 'tap'
 import { abortable, isAbortError, sleep } from '../src/abort.js'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthError } from '../src/errors.js'
 import { gate, settle, until } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, tokenServer } from './fixtures/token-server.js'
 
 function staleClient() {
   const server = tokenServer()
   const refreshAnswer = server.holdRefreshes()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: server.initial({ accessToken: 'A0' }),
   })
   return { server, api, refreshAnswer }
@@ -44,13 +39,7 @@ t.test(
   async (t) => {
     const server = tokenServer()
     const refreshAnswer = server.holdRefreshes()
-    const api = createAuthFetch({
-      origins: [ORIGIN],
-      refreshUrl: REFRESH_URL,
-      fetch: server.fetch,
-      now: server.clock,
-      tokens: server.initial(),
-    })
+    const api = clientOf(server)
     server.clock.advance(900 - 1) // one second left: inside refreshBefore
     const first = new AbortController()
     const second = new AbortController()
@@ -97,11 +86,8 @@ t.test(
       await hold.promise
       return new Response('late')
     }
-    const api = createAuthFetch({
-      origins: [ORIGIN],
-      fetch: server.fetch,
-      tokens: server.initial(),
-      now: server.clock,
+    const api = clientOf(server, {
+      refreshUrl: undefined,
       sleep: async () => {
         t.fail('no retry after an abort')
       },
@@ -129,11 +115,7 @@ t.test('the discarded 401 bodies are cancelled; a returned 401 keeps its body', 
     )
   let calls = 0
   server.onApi = () => refusal(`refusal ${++calls}`)
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: server.initial({ accessToken: 'A0' }),
   })
   const error = await api.fetch(API).catch((error: unknown) => error)

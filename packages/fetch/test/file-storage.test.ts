@@ -4,11 +4,10 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { fileStorage } from '../src/file-storage.js'
 import type * as FileStorageModule from '../src/file-storage.js'
 import { TokenSet } from '../src/token-set.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, tokenServer } from './fixtures/token-server.js'
 
 const ISSUED = Date.UTC(2026, 0, 1)
 const oldTokens = new TokenSet({
@@ -144,12 +143,9 @@ t.test('a client persists its refreshed tokens to the file', async (t) => {
   const file = join(t.testdir(), 'tokens.json')
   const server = tokenServer()
   writeFileSync(file, JSON.stringify(server.initial({ accessToken: 'A0' })))
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     storage: fileStorage(file),
+    tokens: undefined,
   })
   t.equal(api.tokens?.accessToken, 'A0', 'read at construction')
   t.equal((await api.fetch(API)).status, 200)

@@ -7,7 +7,7 @@ import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import { TokenSet } from '../src/token-set.js'
 import { json } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, ORIGIN, tokenServer } from './fixtures/token-server.js'
 
 const PASSWORD = 'pw.SECRET.hunter2'
 const SECRET = /SECRET/
@@ -39,12 +39,8 @@ function secretClient(options: Partial<AuthFetchOptions> = {}) {
   })
   const errors: unknown[] = []
   const ends: unknown[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
+  const api = clientOf(server, {
     revocationUrl: `${ORIGIN}/auth/revoke`,
-    fetch: server.fetch,
-    now: server.clock,
     tokens: server.initial({ accessToken: 'at.SECRET.access-0' }),
     onError: (error) => errors.push(error),
     onSessionEnd: (end) => ends.push(end),
@@ -62,6 +58,38 @@ function echo(call: { authorization: string | null; body: string }, status: numb
     'x-echo': sent.replace(/[^\x20-\x7e]/g, ''),
   })
 }
+
+t.test('the search finds a planted leak: the control for the test below', async (t) => {
+  const leaks = (value: unknown): boolean => views(value).some((view) => SECRET.test(view))
+  // The package's own deliberate exposure: toJSON writes the tokens, for storages to persist.
+  const { api } = secretClient()
+  t.ok(leaks(api.tokens), 'JSON.stringify of a TokenSet shows its tokens')
+  // One planted leak in each place an error can hide one, as careless HTTP clients do.
+  const planted: [string, unknown][] = [
+    ['the message', new Error('refresh rt.SECRET.refresh-1 failed')],
+    ['the cause', new Error('failed', { cause: { body: 'refresh_token=rt.SECRET.refresh-1' } })],
+    [
+      'a non-enumerable property',
+      Object.defineProperty(new Error('failed'), 'request', {
+        value: { headers: { authorization: 'Bearer at.SECRET.access-1' } },
+      }),
+    ],
+    [
+      'a getter',
+      Object.defineProperty(new Error('failed'), 'config', {
+        get: () => ({ password: PASSWORD }),
+        enumerable: true,
+      }),
+    ],
+    ['a thrown string', `login failed for ${PASSWORD}`],
+  ]
+  for (const [where, error] of planted) t.ok(leaks(error), `found in ${where}`)
+  // And the console capture used below sees what is logged.
+  const logged: string[] = []
+  t.capture(console, 'warn', (...args: unknown[]) => void logged.push(inspect(args)))
+  console.warn(planted[0]?.[1])
+  t.match(logged.join('\n'), SECRET, 'found in a console line')
+})
 
 t.test('no secret escapes any error path', async (t) => {
   const consoleOutput: string[] = []

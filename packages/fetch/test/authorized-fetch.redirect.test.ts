@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
-import type { SessionEnd } from '../src/session.js'
+import type { SessionEnd } from '../src/options.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 

@@ -3,17 +3,11 @@
 import t from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { json, scriptedFetch, unauthorized } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, ORIGIN, tokenServer } from './fixtures/token-server.js'
 
 function client() {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
-    tokens: server.initial(),
-  })
+  const api = clientOf(server)
   return { server, api }
 }
 
@@ -219,12 +213,7 @@ t.test('a Request from another fetch implementation is read by its shape', async
 
 t.test('an AsyncIterable body (Node fetch accepts one) is never replayed', async (t) => {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
-    tokens: server.initial(),
+  const api = clientOf(server, {
     retry: { methods: ['POST'] },
   })
   const answer = server.onApi

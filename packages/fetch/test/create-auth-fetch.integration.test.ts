@@ -1,10 +1,10 @@
 // Against the real @baton/express on 127.0.0.1:0, with the real global fetch: login, expiry by
 // the server's clock, a stampede that the server sees as one refresh, rotation, and logout.
 import t from 'tap'
-import { createAuthFetch, type AuthFetchWithLogin } from '../src/create-auth-fetch.js'
+import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
+import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { AuthError } from '../src/errors.js'
-import type { AuthFetchOptions } from '../src/options.js'
-import type { SessionEnd } from '../src/session.js'
+import type { AuthFetchOptions, SessionEnd } from '../src/options.js'
 import { TokenSet } from '../src/token-set.js'
 import { startApp, type RunningApp } from './fixtures/express-app.js'
 

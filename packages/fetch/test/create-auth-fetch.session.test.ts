@@ -1,13 +1,14 @@
 // The session's life around the fetch: refresh(), login(), logout() with RFC 7009 revocation,
 // [Symbol.dispose](), and the hooks that watch it.
 import t from 'tap'
-import { createAuthFetch, type AuthFetchWithLogin } from '../src/create-auth-fetch.js'
+import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
+import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthError } from '../src/errors.js'
-import type { AuthFetchOptions } from '../src/options.js'
-import type { SessionEnd } from '../src/session.js'
+import type { AuthFetchOptions, SessionEnd } from '../src/options.js'
 import { memoryStorage } from '../src/storage.js'
+import { unreadableStorage } from './fixtures/recording-storage.js'
 import { gate, json, settle, until } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer, type TokenServer } from './fixtures/token-server.js'
+import { API, clientOf, ORIGIN, tokenServer, type TokenServer } from './fixtures/token-server.js'
 
 const REVOKE_URL = `${ORIGIN}/auth/revoke`
 
@@ -15,12 +16,7 @@ function client(options: Partial<AuthFetchOptions> = {}, server: TokenServer = t
   const ends: SessionEnd[] = []
   const changes: (string | null)[] = []
   const errors: unknown[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
-    tokens: server.initial(),
+  const api = clientOf(server, {
     onSessionEnd: (end) => ends.push(end),
     onTokens: (tokens) => changes.push(tokens && tokens.accessToken),
     onError: (error) => errors.push(error),
@@ -283,11 +279,8 @@ t.test('using declarations dispose the client', async (t) => {
   const server = tokenServer()
   let outside: ReturnType<typeof createAuthFetch> | undefined
   {
-    using api = createAuthFetch({
-      origins: [ORIGIN],
-      fetch: server.fetch,
-      now: server.clock,
-      tokens: server.initial(),
+    using api = clientOf(server, {
+      refreshUrl: undefined,
     })
     outside = api
     t.equal((await api.fetch(API)).status, 200)
@@ -321,12 +314,7 @@ t.test(
     const failure = new Error('storage broke')
     const api = createAuthFetch({
       origins: [ORIGIN],
-      storage: {
-        ...memoryStorage(),
-        load: () => {
-          throw failure
-        },
-      },
+      storage: unreadableStorage(failure),
     })
     t.equal(api.tokens, null)
     t.same(reported, [failure])
@@ -336,24 +324,14 @@ t.test(
       () =>
         createAuthFetch({
           origins: [ORIGIN],
-          storage: {
-            ...memoryStorage(),
-            load: () => {
-              throw failure
-            },
-          },
+          storage: unreadableStorage(failure),
         }),
       'no reportError: ignored',
     )
     t.doesNotThrow(() =>
       createAuthFetch({
         origins: [ORIGIN],
-        storage: {
-          ...memoryStorage(),
-          load: () => {
-            throw failure
-          },
-        },
+        storage: unreadableStorage(failure),
         onError: () => {
           throw new Error('onError bug')
         },

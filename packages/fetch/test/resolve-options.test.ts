@@ -36,6 +36,24 @@ t.test('tokens may be a JSON string, as a storage would hold them', async (t) =>
   t.equal(api.tokens?.accessToken, 'A1')
 })
 
+t.test('an unknown option is a TypeError naming it, not a silently ignored key', async (t) => {
+  const misspelt = { ...ok, refreshBefor: 30 } as AuthFetchOptions
+  const error = (() => {
+    try {
+      createAuthFetch(misspelt)
+    } catch (error) {
+      return error as Error
+    }
+    return undefined
+  })()
+  t.type(error, TypeError)
+  t.equal(error?.message, 'createAuthFetch: unknown option "refreshBefor"')
+  t.doesNotThrow(
+    () => createAuthFetch({ ...ok, refreshUrl: undefined }),
+    'a known option given as undefined is no unknown option',
+  )
+})
+
 t.test('each bad option is named in its TypeError', async (t) => {
   const cases: [string, Partial<Record<keyof AuthFetchOptions, unknown>> | null, RegExp][] = [
     ['options', null, /options must be an object/],

@@ -7,22 +7,19 @@ import type { AuthFetchOptions } from '../src/options.js'
 import { memoryStorage, webStorage } from '../src/storage.js'
 import { TokenSet } from '../src/token-set.js'
 import { gate, settle } from './fixtures/scripted-fetch.js'
-import { recordingStorage } from './fixtures/recording-storage.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer, type TokenServer } from './fixtures/token-server.js'
+import { recordingStorage, unreadableStorage } from './fixtures/recording-storage.js'
+import { API, clientOf, ORIGIN, tokenServer, type TokenServer } from './fixtures/token-server.js'
 
 function restore(saved: (server: TokenServer) => unknown, options: Partial<AuthFetchOptions> = {}) {
   const server = tokenServer()
   const storage = recordingStorage(saved(server))
   const errors: unknown[] = []
   const ends: string[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     storage,
     onError: (error) => errors.push(error),
     onSessionEnd: (end) => ends.push(end.reason),
+    tokens: undefined,
     ...options,
   })
   return { server, api, storage, errors, ends }
@@ -127,12 +124,7 @@ t.test('a storage that throws or rejects on load counts as no tokens', async (t)
   const failure = new Error('EACCES')
   const throwing = createAuthFetch({
     origins: [ORIGIN],
-    storage: {
-      ...memoryStorage(),
-      load: () => {
-        throw failure
-      },
-    },
+    storage: unreadableStorage(failure),
     onError: (error) => errors.push(error),
   })
   t.equal(throwing.tokens, null)
@@ -149,11 +141,10 @@ t.test('a storage that throws or rejects on load counts as no tokens', async (t)
 t.test('an asynchronous storage is awaited before the first request', async (t) => {
   const server = tokenServer()
   const loaded = gate<unknown>()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
+    refreshUrl: undefined,
     storage: { ...memoryStorage(), load: () => loaded.promise },
+    tokens: undefined,
   })
   const pending = api.fetch(API)
   await settle()
@@ -180,11 +171,7 @@ t.test('a failed save does not fail the request; it goes to onError', async (t) 
   const failure = new Error('ENOSPC')
   const server = tokenServer()
   const errors: unknown[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: server.initial({ accessToken: 'A0' }),
     storage: { ...memoryStorage(), save: () => Promise.reject(failure) },
     onError: (error) => errors.push(error),
@@ -213,12 +200,11 @@ t.test('writes happen in the order of the changes, one at a time', async (t) => 
   }
   const server = tokenServer()
   let logins = 0
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
+    refreshUrl: undefined,
     storage: slow,
     login: () => ({ accessToken: `L${++logins}` }),
+    tokens: undefined,
   })
   // The logout aborts the login that is still saving: catch now, look later.
   const first = api.login().catch((error: unknown) => error)
@@ -241,12 +227,9 @@ t.test('webStorage round trip through createAuthFetch', async (t) => {
   }
   const server = tokenServer()
   map.set('baton', JSON.stringify(server.initial({ accessToken: 'A0' })))
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     storage: webStorage(fake, 'baton'),
+    tokens: undefined,
   })
   t.equal((await api.fetch(API)).status, 200)
   t.equal(TokenSet.parse(map.get('baton')).accessToken, 'A2')
@@ -258,13 +241,10 @@ t.test('refresh(), login() and logout() wait for an asynchronous storage too', a
   const server = tokenServer()
   const make = () => {
     const loaded = gate<unknown>()
-    const api = createAuthFetch({
-      origins: [ORIGIN],
-      refreshUrl: REFRESH_URL,
-      fetch: server.fetch,
-      now: server.clock,
+    const api = clientOf(server, {
       storage: { ...memoryStorage(), load: () => loaded.promise },
       login: () => ({ accessToken: 'L' }),
+      tokens: undefined,
     })
     return { api, loaded }
   }

@@ -2,20 +2,14 @@
 // 502/503/504, after 200–500 ms or the server's Retry-After (capped); it composes with the 401
 // path. The delay is injected: no test waits in real time.
 import t from 'tap'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import { json } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, tokenServer } from './fixtures/token-server.js'
 
 function client(options: Partial<AuthFetchOptions> = {}) {
   const server = tokenServer()
   const delays: number[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
-    tokens: server.initial(),
+  const api = clientOf(server, {
     sleep: async (ms) => {
       delays.push(ms)
     },
@@ -169,11 +163,7 @@ t.test('a 503 and then a 401: retried, refreshed, retried again', async (t) => {
 
 t.test('a 401, then a 503 on the retry: the transient retry still has its one go', async (t) => {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: server.initial({ accessToken: 'A0' }),
     sleep: async () => undefined,
   })
@@ -216,11 +206,8 @@ t.test('an aborted fetch is not retried', async (t) => {
 
 t.test('without an injected sleep the real timer is used (a 0 s Retry-After)', async (t) => {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    tokens: server.initial(),
-    now: server.clock,
+  const api = clientOf(server, {
+    refreshUrl: undefined,
   })
   failFirst(server, () => json({}, 503, { 'retry-after': '0' }))
   t.equal((await api.fetch(API)).status, 200)

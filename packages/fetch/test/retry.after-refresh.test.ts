@@ -1,19 +1,14 @@
 // Behaviour 3: after a refresh, only the methods that may be sent twice are retried, exactly
 // once, and only with a body that can be replayed; anything else gets its 401 back.
 import t from 'tap'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import { AuthError } from '../src/errors.js'
 import { settle, until } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, tokenServer } from './fixtures/token-server.js'
 
 function staleClient(options: Partial<AuthFetchOptions> = {}) {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: server.initial({ accessToken: 'A0' }),
     ...options,
   })

@@ -2,14 +2,10 @@
 // of them makes through the client itself — as it does once `globalThis.fetch` is replaced by
 // `api.fetch` — is the renewal's own, not a request to hold until the renewal is done.
 import t from 'tap'
-import {
-  createAuthFetch,
-  type AuthFetch,
-  type AuthFetchWithLogin,
-} from '../src/create-auth-fetch.js'
+import type { AuthFetch, AuthFetchWithLogin } from '../src/auth-fetch.js'
 import type { TokenResponse } from '../src/token-set.js'
 import { json, settle } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
 
 const LOGIN_URL = `${ORIGIN}/auth/login`
 
@@ -34,10 +30,8 @@ function loginServer() {
 t.test('both callbacks are handed the fetch beneath the client', async (t) => {
   const server = loginServer()
   const handed: unknown[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
+    refreshUrl: undefined,
     tokens: server.initial({ accessToken: 'A0' }),
     refresh: async ({ refreshToken, fetch }) => {
       handed.push(fetch)
@@ -65,15 +59,14 @@ t.test('both callbacks are handed the fetch beneath the client', async (t) => {
 t.test('a login that calls api.fetch before its first await is not held for itself', async (t) => {
   const server = loginServer()
   let logins = 0
-  const api: AuthFetchWithLogin = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    now: server.clock,
+  const api: AuthFetchWithLogin = clientOf(server, {
+    refreshUrl: undefined,
     login: async () => {
       logins++
       // As `fetch(…)` reads once `globalThis.fetch = api.fetch`.
       return tokensOf(await api.fetch(LOGIN_URL, { method: 'POST' }))
     },
+    tokens: undefined,
   })
   const responses = await Promise.all([api.fetch(API), api.fetch(API), api.login()])
   t.same(
@@ -88,10 +81,8 @@ t.test('a login that calls api.fetch before its first await is not held for itse
 t.test('a refresh that calls api.fetch before its first await makes one refresh', async (t) => {
   const server = tokenServer()
   let refreshes = 0
-  const api: AuthFetch = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    now: server.clock,
+  const api: AuthFetch = clientOf(server, {
+    refreshUrl: undefined,
     tokens: server.initial({ accessToken: 'A0' }),
     refresh: async ({ refreshToken }) => {
       refreshes++
@@ -108,11 +99,8 @@ t.test('a refresh that calls api.fetch before its first await makes one refresh'
 t.test('a callback calling back into the client joins the renewal in flight', async (t) => {
   const server = tokenServer()
   let inner: Promise<unknown> | undefined
-  const api: AuthFetch = createAuthFetch({
-    origins: [ORIGIN],
-    fetch: server.fetch,
-    now: server.clock,
-    tokens: server.initial(),
+  const api: AuthFetch = clientOf(server, {
+    refreshUrl: undefined,
     refresh: async ({ refreshToken, fetch }) => {
       inner ??= api.refresh() // synchronously, before anything is awaited
       return tokensOf(await fetch(REFRESH_URL, grant(refreshToken)))

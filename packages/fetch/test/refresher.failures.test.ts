@@ -2,27 +2,28 @@
 // transient failure keeps the tokens. Every waiter of a refresh gets the same outcome, and
 // nothing loops: every test counts the calls.
 import t from 'tap'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { AuthError } from '../src/errors.js'
-import type { AuthFetchOptions } from '../src/options.js'
-import type { SessionEnd } from '../src/session.js'
+import type { AuthFetchOptions, SessionEnd } from '../src/options.js'
 import { TokenSet } from '../src/token-set.js'
 import { json } from './fixtures/scripted-fetch.js'
 import { recordingStorage } from './fixtures/recording-storage.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer, type TokenServer } from './fixtures/token-server.js'
+import {
+  API,
+  clientOf,
+  REFRESH_URL,
+  tokenServer,
+  type TokenServer,
+} from './fixtures/token-server.js'
 
 function staleClient(options: Partial<AuthFetchOptions> = {}, server: TokenServer = tokenServer()) {
   const storage = recordingStorage(JSON.stringify(server.initial({ accessToken: 'A0' })))
   const ends: SessionEnd[] = []
   const changes: (string | null)[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     storage,
     onSessionEnd: (end) => ends.push(end),
     onTokens: (tokens) => changes.push(tokens && tokens.accessToken),
+    tokens: undefined,
     ...options,
   })
   return { server, api, storage, ends, changes }
@@ -151,15 +152,12 @@ t.test('a login that resolves to something unusable is a failed login', async (t
 t.test('after the session ended, a 401 calls login once for any number of requests', async (t) => {
   const server = tokenServer()
   let logins = 0
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     login: async () => {
       logins++
       return server.rotate() as never
     },
+    tokens: undefined,
   })
   const responses = await Promise.all([api.fetch(API), api.fetch(API), api.fetch(API)])
   t.same(
@@ -367,16 +365,13 @@ t.test('without a session, a failing login rejects every waiter once', async (t)
   const server = tokenServer()
   let logins = 0
   const ends: SessionEnd[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     onSessionEnd: (end) => ends.push(end),
     login: async () => {
       logins++
       throw new Error('no terminal to ask for a password')
     },
+    tokens: undefined,
   })
   const errors = await Promise.all([api.fetch(API), api.fetch(API)].map(rejection))
   t.equal(errors[0]?.code, 'AUTH_SESSION_EXPIRED')

@@ -2,23 +2,18 @@
 // request goes out — single-flight too — and a renewal that would only end the session waits
 // until the token has actually expired.
 import t from 'tap'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { AuthError } from '../src/errors.js'
 import type { AuthFetchOptions } from '../src/options.js'
 import type { TokenResponse, TokenSetInit } from '../src/token-set.js'
 import { json } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, tokenServer } from './fixtures/token-server.js'
 
 function client(
   tokens: (server: ReturnType<typeof tokenServer>) => TokenSetInit | TokenResponse,
   options: Partial<AuthFetchOptions> = {},
 ) {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: tokens(server),
     ...options,
   })

@@ -1,19 +1,14 @@
 // Behaviour 2: the token a request was sent with is remembered; one refresh serves any number of
 // concurrent 401s, including a 401 that arrives after that refresh has finished.
 import t from 'tap'
-import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { AuthError } from '../src/errors.js'
 import { gate, json, until, settle } from './fixtures/scripted-fetch.js'
-import { API, ORIGIN, REFRESH_URL, tokenServer } from './fixtures/token-server.js'
+import { API, clientOf, ORIGIN, tokenServer } from './fixtures/token-server.js'
 
 /** A client whose access token `A0` the server no longer accepts; `R1` refreshes to `A2`/`R2`. */
 function staleClient() {
   const server = tokenServer()
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    fetch: server.fetch,
-    now: server.clock,
+  const api = clientOf(server, {
     tokens: server.initial({ accessToken: 'A0' }),
   })
   return { server, api }
