@@ -3,9 +3,9 @@ import { Redis } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis-5'
 import t from 'tap'
 import type { Test } from 'tap'
+import { startRedisServer } from '@baton/test-support'
 import type { RedisClient } from '../src/options.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 const server = await startRedisServer(t)
 

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
+import { startRedisServer } from '@baton/test-support'
 import { keyLayout, subjectTag } from '../src/keys.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 import { MINUTE, evictOldest, makeSession, rotation, uniqueSubject } from './fixtures/sessions.js'
 
 const server = await startRedisServer(t)

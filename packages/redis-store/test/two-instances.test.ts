@@ -1,9 +1,9 @@
 import t from 'tap'
 import type { Test } from 'tap'
+import { startRedisServer } from '@baton/test-support'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { startApp } from './fixtures/app.js'
 import type { TestApp } from './fixtures/app.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 const server = await startRedisServer(t)
 
