@@ -1,6 +1,7 @@
+// connection.ts under faults: Redis killed, restarted, frozen, or refusing a command.
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { startRedisServer } from '@baton/test-support'
 import { RedisStoreError } from '../src/errors.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { eventually } from './fixtures/eventually.js'

@@ -1,6 +1,6 @@
+import { freePort, startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { freePort, startRedisServer } from '@baton/test-support'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { eventually } from './fixtures/eventually.js'
 import { evictOldest, makeSession, uniqueSubject } from './fixtures/sessions.js'

@@ -1,7 +1,7 @@
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import type { Test } from 'tap'
-import { startRedisServer } from '@baton/test-support'
 import type { RedisStoreError } from '../src/errors.js'
 import { keyLayout, subjectTag } from '../src/keys.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'

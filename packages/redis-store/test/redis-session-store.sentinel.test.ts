@@ -1,7 +1,7 @@
 import { sessionStoreContract } from '@baton/express/testing'
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { startRedisServer } from '@baton/test-support'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 
 // Behind Sentinel the client asks a sentinel where the master is; the store neither knows nor

@@ -1,6 +1,7 @@
+// RedisSessionStore shared by two instances of one deployment (two apps, one Redis).
+import { startRedisServer } from '@baton/test-support'
 import t from 'tap'
 import type { Test } from 'tap'
-import { startRedisServer } from '@baton/test-support'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { startApp } from './fixtures/app.js'
 import type { TestApp } from './fixtures/app.js'

@@ -1,6 +1,6 @@
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { startRedisServer } from '@baton/test-support'
 import { keyLayout, subjectTag } from '../src/keys.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { MINUTE, evictOldest, makeSession, rotation, uniqueSubject } from './fixtures/sessions.js'
