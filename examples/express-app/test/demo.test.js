@@ -2,6 +2,7 @@
 // tells the one-refresh story, and the server then stays up until Ctrl-C unless asked to exit.
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@baton/test-support'
 import t from 'tap'
 import { get } from './fixtures/app.js'
 import { SECRET } from './fixtures/app.js'
@@ -86,10 +87,7 @@ t.test('the tour does not claim one refresh when that is not what happened', asy
 
 t.test('a tour that cannot run says so and exits 1', async (t) => {
   // Nothing listens there: every store call fails, so the login answers 503.
-  const nowhere = createServer()
-  await new Promise((resolve) => nowhere.listen(0, '127.0.0.1', resolve))
-  const { port } = nowhere.address()
-  await new Promise((resolve) => nowhere.close(resolve))
+  const port = await freePort()
   const demo = spawnNode(t, DEMO, {
     args: ['--tour-only'],
     env: { ...ENV, REDIS_URL: `redis://127.0.0.1:${port}` },

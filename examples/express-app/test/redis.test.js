@@ -1,12 +1,12 @@
 // REDIS_URL moves the sessions to @baton/redis-store, against a real redis-server.
 import { fileURLToPath } from 'node:url'
+import { startRedisServer } from '@baton/test-support'
 import t from 'tap'
 import { SECRET, get, login, startApp } from './fixtures/app.js'
 import { spawnNode } from './fixtures/child.js'
-import { startRedis } from './fixtures/redis.js'
 
 t.test('with REDIS_URL the sessions live in Redis and survive a second app instance', async (t) => {
-  const redis = await startRedis(t)
+  const redis = await startRedisServer(t)
   const one = await startApp(t, { env: { REDIS_URL: redis.url }, demoTools: true })
   const two = await startApp(t, { env: { REDIS_URL: redis.url } })
   t.equal(one.store, 'redis')
@@ -27,7 +27,7 @@ t.test('with REDIS_URL the sessions live in Redis and survive a second app insta
 })
 
 t.test('pnpm start with REDIS_URL says it uses Redis, and works', async (t) => {
-  const redis = await startRedis(t)
+  const redis = await startRedisServer(t)
   const server = spawnNode(t, fileURLToPath(new URL('../src/server.js', import.meta.url)), {
     env: { PORT: '0', HOST: '127.0.0.1', BATON_SECRET: SECRET, REDIS_URL: redis.url },
   })

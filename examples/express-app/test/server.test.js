@@ -2,21 +2,13 @@
 // honours, and a clean stop.
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@baton/test-support'
 import t from 'tap'
 import { SECRET, get, login } from './fixtures/app.js'
 import { spawnNode } from './fixtures/child.js'
 
 const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url))
 const LISTENING = /listening on (http:\/\/\S+) \(sessions in ([^;)]+)/
-
-/** A loopback port nothing listens on (something did a moment ago). */
-const closedPort = async () => {
-  const probe = createServer()
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address()
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
 
 const start = (t, env) =>
   spawnNode(t, SERVER, {
@@ -76,7 +68,7 @@ t.test('a bad PORT or BATON_* variable stops it with a message, status 1', async
 
 t.test('with REDIS_URL, a failed start still ends the process (no Redis left open)', async (t) => {
   // Nothing listens there: the store's client would keep reconnecting for ever.
-  const redis = `redis://127.0.0.1:${await closedPort()}`
+  const redis = `redis://127.0.0.1:${await freePort()}`
   const busy = createServer()
   await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise((resolve) => busy.close(resolve)))

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Cluster, Redis } from 'ioredis'
 import { RedisStoreError } from './errors.js'
 
@@ -112,4 +113,81 @@ export class ReadyGate {
 
 function ended(): RedisStoreError {
   return new RedisStoreError('ERR_STORE_UNAVAILABLE', 'The Redis client has ended')
+}
+
+/**
+ * The discipline every store call follows, in one place: refused once the store is closed, run
+ * under the deadline, started only when the client is ready, and failing only with a
+ * `RedisStoreError`. A client the store made from `url` is also the store's to watch (its
+ * connection failures are reported, once per outage) and to end.
+ */
+export class StoreConnection {
+  readonly client: Redis | Cluster
+  readonly #ownsClient: boolean
+  readonly #timeoutMs: number
+  readonly #ready: ReadyGate
+  #closed = false
+  /** Set by a connection error of an owned client, cleared when it is ready again. */
+  #failing = false
+
+  constructor(
+    options: { client: Redis | Cluster; ownsClient: boolean; commandTimeoutMs: number },
+    report: (error: RedisStoreError) => void,
+  ) {
+    this.client = options.client
+    this.#ownsClient = options.ownsClient
+    this.#timeoutMs = options.commandTimeoutMs
+    this.#ready = new ReadyGate(this.client)
+    if (this.#ownsClient) {
+      // Our client, so our listener: without one, ioredis prints every failed reconnect.
+      this.client.on('error', (error: unknown) => {
+        if (this.#failing) return
+        this.#failing = true
+        report(
+          new RedisStoreError('ERR_STORE_CONNECTION', 'The connection to Redis failed; retrying', {
+            cause: error,
+          }),
+        )
+      })
+      this.client.on('ready', () => {
+        this.#failing = false
+      })
+    }
+  }
+
+  /** One store call: closed check, deadline, readiness, and errors as `RedisStoreError`s. */
+  call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError())
+    return withDeadline(this.#timeoutMs, async (signal) => {
+      try {
+        await this.#ready.wait(signal)
+        return await operation(signal)
+      } catch (error) {
+        // While a dead socket's 'close' event waits in the event loop, ioredis still says
+        // 'ready' and rejects commands synchronously. A caller that retries on failure would then
+        // spin in microtasks and starve that very event (and every timer) forever: let the event
+        // loop turn before any failure settles.
+        await yieldToEventLoop()
+        // A call in flight when close() ended the client: closed, not a Redis failure.
+        if (this.#closed) throw closedError()
+        if (error instanceof RedisStoreError) throw error
+        throw new RedisStoreError('ERR_STORE_UNAVAILABLE', 'Redis failed the command', {
+          cause: error,
+        })
+      }
+    })
+  }
+
+  /** Refuses later calls and rejects waiting ones; ends the client only if the store made it. */
+  close(): void {
+    this.#closed = true
+    // Not left to the client's 'end': ioredis disconnected between two reconnect attempts
+    // never emits one.
+    this.#ready.close(closedError())
+    if (this.#ownsClient) this.client.disconnect()
+  }
+}
+
+function closedError(): RedisStoreError {
+  return new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed')
 }

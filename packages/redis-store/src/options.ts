@@ -44,8 +44,8 @@ export interface RedisSessionStoreOptions<C extends RedisClient = Redis | Cluste
    */
   prefix?: string
   /**
-   * Longest a store call may take, seconds, waiting for a (re)connection included. Past it the
-   * call rejects with `ERR_STORE_TIMEOUT`, which `@baton/express` answers with a 503.
+   * Longest a store call may take, in seconds, waiting for a (re)connection included. Past it
+   * the call rejects with `ERR_STORE_TIMEOUT`, which `@baton/express` answers with a 503.
    * @default 1
    */
   commandTimeout?: number
@@ -71,27 +71,47 @@ export interface ResolvedOptions {
   /** Whether the store made the client (from `url`) and so closes it. */
   ownsClient: boolean
   prefix: string
+  /** `commandTimeout`, in milliseconds. */
   commandTimeoutMs: number
   routeCacheSize: number
   onError: (error: RedisStoreError) => void
 }
 
-const KNOWN = new Set(['client', 'url', 'prefix', 'commandTimeout', 'routeCacheSize', 'onError'])
+/** Every default, in the options' own units (`commandTimeout` in seconds). */
+export const DEFAULTS = {
+  prefix: 'baton:',
+  commandTimeout: 1,
+  routeCacheSize: 10_000,
+  onError: warn,
+} as const satisfies RedisSessionStoreOptions
 
+/** Every option name, once: the `Record` makes TypeScript refuse a missing or extra one. */
+const KNOWN_OPTIONS = new Set(
+  Object.keys({
+    client: true,
+    url: true,
+    prefix: true,
+    commandTimeout: true,
+    routeCacheSize: true,
+    onError: true,
+  } satisfies Record<keyof RedisSessionStoreOptions, true>),
+)
+
+/** Applies `DEFAULTS` and validates every option once; a bad one is a TypeError naming it. */
 export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object with client or url')
   }
   for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new TypeError(`unknown option: ${name}`)
+    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`unknown option ${JSON.stringify(name)}`)
   }
   const {
     client,
     url,
-    prefix = 'baton:',
-    commandTimeout = 1,
-    routeCacheSize = 10_000,
-    onError = warn,
+    prefix = DEFAULTS.prefix,
+    commandTimeout = DEFAULTS.commandTimeout,
+    routeCacheSize = DEFAULTS.routeCacheSize,
+    onError = DEFAULTS.onError,
   } = options
 
   if (typeof prefix !== 'string' || hasBraces(prefix)) {

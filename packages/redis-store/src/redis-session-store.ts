@@ -6,15 +6,14 @@ import type {
   Session,
   SessionStore,
 } from '@baton/express'
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Cluster, Redis } from 'ioredis'
-import { ReadyGate, withDeadline } from './connection.js'
+import { StoreConnection } from './connection.js'
 import { RedisStoreError } from './errors.js'
-import { isSubjectTag, keyLayout, subjectTag } from './keys.js'
+import { keyLayout, subjectTag } from './keys.js'
 import type { KeyLayout } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { RedisClient, RedisSessionStoreOptions } from './options.js'
-import { RouteCache } from './route-cache.js'
+import { SidRoutes } from './routing.js'
 import { defineScripts } from './scripts.js'
 import type { HashReply, ScriptReplies, ScriptRunner } from './scripts.js'
 import { decodeSession, encodeSession } from './session-codec.js'
@@ -32,58 +31,40 @@ import { decodeSession, encodeSession } from './session-codec.js'
  * Round trips: `get`, `rotate` and `touch` take one when the sid's route is cached (the usual
  * case) and two otherwise; `listBySubject` takes one; `create` two (the sid pointer, then the
  * session); `delete` and `deleteBySubject` one more to remove the sid pointers they leave behind.
+ *
+ * The parts: `connection.ts` runs every call (deadline, readiness, closing, errors), `routing.ts`
+ * finds a sid's subject, `scripts.ts` holds the Lua, `session-codec.ts` the hash format. This
+ * class is what each operation asks of them.
  */
 export class RedisSessionStore implements SessionStore {
   /** The key prefix in use. */
   readonly prefix: string
-  readonly #client: Redis | Cluster
-  readonly #ownsClient: boolean
+  readonly #connection: StoreConnection
   readonly #keys: KeyLayout
-  readonly #routes: RouteCache
+  readonly #routes: SidRoutes
   readonly #run: ScriptRunner
-  readonly #timeoutMs: number
   readonly #onError: (error: RedisStoreError) => void
-  readonly #ready: ReadyGate
-  #closed = false
-  /** Set by a connection error of an owned client, cleared when it is ready again. */
-  #failing = false
 
   constructor(options: RedisSessionStoreOptions<RedisClient>) {
     const resolved = resolveOptions(options)
     this.prefix = resolved.prefix
-    this.#client = resolved.client
-    this.#ownsClient = resolved.ownsClient
-    this.#keys = keyLayout(resolved.prefix)
-    this.#routes = new RouteCache(resolved.routeCacheSize)
-    this.#timeoutMs = resolved.commandTimeoutMs
     this.#onError = resolved.onError
-    this.#run = defineScripts(this.#client)
-    this.#ready = new ReadyGate(this.#client)
-    if (this.#ownsClient) {
-      // Our client, so our listener: without one, ioredis prints every failed reconnect.
-      this.#client.on('error', (error: unknown) => {
-        if (this.#failing) return
-        this.#failing = true
-        this.#report(
-          new RedisStoreError('ERR_STORE_CONNECTION', 'The connection to Redis failed; retrying', {
-            cause: error,
-          }),
-        )
-      })
-      this.#client.on('ready', () => {
-        this.#failing = false
-      })
-    }
+    this.#connection = new StoreConnection(resolved, (error) => this.#report(error))
+    this.#keys = keyLayout(resolved.prefix)
+    this.#routes = new SidRoutes(resolved.client, this.#keys, resolved.routeCacheSize, () =>
+      this.#reportCorrupt(1),
+    )
+    this.#run = defineScripts(resolved.client)
   }
 
   /** The ioredis client in use (the one given, or the one made from `url`). */
   get client(): Redis | Cluster {
-    return this.#client
+    return this.#connection.client
   }
 
   get(sid: string, now: number): Promise<Session | undefined> {
-    return this.#call(async (signal) => {
-      const session = await this.#routed(sid, signal, async (tag) => {
+    return this.#connection.call(async (signal) => {
+      const session = await this.#routes.routed(sid, signal, async (tag) => {
         const reply = await this.#script('batonSessionGet', tag, sid)
         return reply[0] === 'found' ? this.#decode(tag, sid, reply[1]) : undefined
       })
@@ -92,15 +73,14 @@ export class RedisSessionStore implements SessionStore {
   }
 
   create(session: Session, options: CreateOptions): Promise<CreateResult> {
-    return this.#call(async (signal) => {
+    return this.#connection.call(async (signal) => {
       const { now, maxPerSubject, policy } = options
       const tag = subjectTag(session.sub)
-      const pointer = this.#keys.pointer(session.sid)
       // The pointer first, and only then the session: so no session ever exists without its
       // pointer (it would count toward the cap and be listed, yet no token of it would work). The
       // reverse, a pointer whose create then failed or was refused, only costs memory until its
       // TTL. On Cluster the two live on different nodes, so only awaiting orders them.
-      await this.#client.set(pointer, tag, 'PX', ttlUntil(session.expiresAt, now))
+      await this.#routes.point(session.sid, tag, ttlUntil(session.expiresAt, now))
       // A login the caller was already told failed must not create a session (and evict others).
       signal.throwIfAborted()
       const reply = await this.#run(
@@ -117,20 +97,20 @@ export class RedisSessionStore implements SessionStore {
       )
       this.#reportCorrupt(reply[1])
       if (reply[0] === 'limit') {
-        await Promise.allSettled([this.#client.del(pointer)])
+        await this.#routes.drop([session.sid])
         return { ok: false, reason: 'session_limit' }
       }
       const [, , ...evicted] = reply
-      this.#routes.set(session.sid, tag)
-      await this.#dropPointers(evicted)
+      this.#routes.remember(session.sid, tag)
+      await this.#routes.drop(evicted)
       return { ok: true, evicted }
     })
   }
 
   rotate(sid: string, presentedGeneration: number, options: RotateOptions): Promise<RotateResult> {
-    return this.#call(async (signal) => {
+    return this.#connection.call(async (signal) => {
       const { now, graceMs, refreshTtlMs } = options
-      const result = await this.#routed(sid, signal, async (tag) => {
+      const result = await this.#routes.routed(sid, signal, async (tag) => {
         const reply = await this.#script(
           'batonSessionRotate',
           tag,
@@ -145,14 +125,14 @@ export class RedisSessionStore implements SessionStore {
         const session = await this.#decode(tag, sid, reply[1])
         return session && { outcome: reply[0], session }
       })
-      if (result?.outcome === 'reused') await this.#dropPointers([sid])
+      if (result?.outcome === 'reused') await this.#routes.drop([sid])
       return result ?? { outcome: 'missing' }
     })
   }
 
   touch(sid: string, now: number): Promise<void> {
-    return this.#call(async (signal) => {
-      await this.#routed(sid, signal, async (tag) => {
+    return this.#connection.call(async (signal) => {
+      await this.#routes.routed(sid, signal, async (tag) => {
         const reply = await this.#script('batonSessionTouch', tag, sid, String(now))
         // Touching a missing session is a no-op either way: no need to ask the pointer.
         return reply[0] === 'ok' ? true : undefined
@@ -161,19 +141,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   delete(sid: string): Promise<Session | undefined> {
-    return this.#call(async (signal) => {
-      const session = await this.#routed(sid, signal, async (tag) => {
+    return this.#connection.call(async (signal) => {
+      const session = await this.#routes.routed(sid, signal, async (tag) => {
         const reply = await this.#script('batonSessionDelete', tag, sid)
         // Deleted whether or not it decodes: a session that does not is gone either way.
         return reply[0] === 'deleted' ? this.#decode(tag, sid, reply[1]) : undefined
       })
-      await this.#dropPointers([sid])
+      await this.#routes.drop([sid])
       return session
     })
   }
 
   listBySubject(sub: string, now: number): Promise<Session[]> {
-    return this.#call(async () => {
+    return this.#connection.call(async () => {
       const tag = subjectTag(sub)
       const [corrupt, entries] = await this.#run(
         'batonSessionList',
@@ -194,7 +174,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   deleteBySubject(sub: string, exceptSid?: string): Promise<string[]> {
-    return this.#call(async () => {
+    return this.#connection.call(async () => {
       const reply = await this.#run(
         'batonSessionDeleteBySubject',
         this.#keys.index(subjectTag(sub)),
@@ -203,7 +183,7 @@ export class RedisSessionStore implements SessionStore {
       )
       const [corrupt, deleted] = reply
       this.#reportCorrupt(corrupt)
-      await this.#dropPointers(deleted)
+      await this.#routes.drop(deleted)
       return deleted
     })
   }
@@ -214,73 +194,8 @@ export class RedisSessionStore implements SessionStore {
    * it is.
    */
   close(): Promise<void> {
-    this.#closed = true
-    // Not left to the client's 'end': ioredis disconnected between two reconnect attempts
-    // never emits one.
-    this.#ready.close(closedError())
-    if (this.#ownsClient) this.#client.disconnect()
+    this.#connection.close()
     return Promise.resolve()
-  }
-
-  /** One store call: closed check, deadline, readiness, and errors as `RedisStoreError`s. */
-  #call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(closedError())
-    return withDeadline(this.#timeoutMs, async (signal) => {
-      try {
-        await this.#ready.wait(signal)
-        return await operation(signal)
-      } catch (error) {
-        // While a dead socket's 'close' event waits in the event loop, ioredis still says
-        // 'ready' and rejects commands synchronously. A caller that retries on failure would then
-        // spin in microtasks and starve that very event (and every timer) forever: let the event
-        // loop turn before any failure settles.
-        await yieldToEventLoop()
-        // A call in flight when close() ended the client: closed, not a Redis failure.
-        if (this.#closed) throw closedError()
-        if (error instanceof RedisStoreError) throw error
-        throw new RedisStoreError('ERR_STORE_UNAVAILABLE', 'Redis failed the command', {
-          cause: error,
-        })
-      }
-    })
-  }
-
-  /**
-   * Runs `attempt` with the sid's subject tag: the cached one first; on a miss, the one the
-   * pointer key names, if it differs. `attempt` answers undefined for "no session under this tag".
-   * Past the deadline (`signal`), no attempt is made after the first round trip.
-   */
-  async #routed<T>(
-    sid: string,
-    signal: AbortSignal,
-    attempt: (tag: string) => Promise<T | undefined>,
-  ): Promise<T | undefined> {
-    const cached = this.#routes.get(sid)
-    if (cached !== undefined) {
-      const result = await attempt(cached)
-      if (result !== undefined) return result
-      this.#routes.delete(sid)
-    }
-    const tag = await this.#lookup(sid)
-    if (tag === undefined || tag === cached) return undefined
-    signal.throwIfAborted()
-    const result = await attempt(tag)
-    if (result !== undefined) this.#routes.set(sid, tag)
-    return result
-  }
-
-  async #lookup(sid: string): Promise<string | undefined> {
-    const pointer = this.#keys.pointer(sid)
-    const tag = await this.#client.get(pointer).catch((error: unknown) => {
-      // A pointer key that is not a string (a list, a hash…) is foreign data, not an outage.
-      if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return NOT_A_TAG
-      throw error
-    })
-    if (tag === null) return undefined
-    if (isSubjectTag(tag)) return tag
-    this.#reportCorrupt(1)
-    await this.#client.del(pointer)
-    return undefined
   }
 
   /** Runs a per-session script of `tag`'s subject; reports a corrupt session it removed. */
@@ -313,14 +228,7 @@ export class RedisSessionStore implements SessionStore {
     this.#reportCorrupt(1)
     const keys = [this.#keys.index(tag), this.#keys.session(tag, sid)] as const
     await Promise.allSettled([this.#run('batonSessionDelete', ...keys, sid)])
-    await this.#dropPointers([sid])
-  }
-
-  /** Pointers are garbage once their session is gone; failing to remove one only costs memory. */
-  async #dropPointers(sids: readonly string[]): Promise<void> {
-    for (const sid of sids) this.#routes.delete(sid)
-    // One DEL per key: on Cluster the pointers live in different slots.
-    await Promise.allSettled(sids.map((sid) => this.#client.del(this.#keys.pointer(sid))))
+    await this.#routes.drop([sid])
   }
 
   #reportCorrupt(count: number): void {
@@ -342,13 +250,6 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 }
-
-function closedError(): RedisStoreError {
-  return new RedisStoreError('ERR_STORE_CLOSED', 'The store is closed')
-}
-
-/** What `#lookup` makes of a pointer key of the wrong type: no tag (`isSubjectTag` refuses it). */
-const NOT_A_TAG = ''
 
 /** A Redis TTL in whole milliseconds from `now` to `expiry`, at least 1 (PX rejects 0). */
 function ttlUntil(expiry: number, now: number): string {

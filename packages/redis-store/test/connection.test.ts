@@ -1,8 +1,8 @@
+import { freePort, startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { eventually } from './fixtures/eventually.js'
-import { freePort, startRedisServer } from './fixtures/redis-server.js'
 import { evictOldest, makeSession, uniqueSubject } from './fixtures/sessions.js'
 
 const server = await startRedisServer(t)

@@ -12,7 +12,7 @@ const invalid: [string, unknown, RegExp][] = [
   ['null', null, /options must be an object/],
   ['neither client nor url', {}, /exactly one of client or url/],
   ['both client and url', { client, url }, /exactly one of client or url/],
-  ['an unknown option', { url, commandTimeoutMs: 5 }, /unknown option: commandTimeoutMs/],
+  ['an unknown option', { url, commandTimeoutMs: 5 }, /^unknown option "commandTimeoutMs"$/],
   ['a client that is not one', { client: {} }, /client must be an ioredis/],
   ['a client that is null', { client: null }, /client must be an ioredis/],
   [

@@ -1,8 +1,8 @@
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { keyLayout, subjectTag } from '../src/keys.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 import { MINUTE, evictOldest, makeSession, rotation, uniqueSubject } from './fixtures/sessions.js'
 
 const server = await startRedisServer(t)
@@ -171,4 +171,17 @@ t.test('subjects that are not well-formed Unicode are kept apart', async (t) => 
     t.equal(listed[0]?.sub, sub)
   }
   for (const sub of subjects) t.equal((await a.deleteBySubject(sub)).length, 1)
+})
+
+t.test('a pointer lookup Redis refuses is a failure, not a missing session', async (t) => {
+  // An ACL user who may do everything but GET: the lookup of an uncached route is refused.
+  await raw.call('ACL', 'SETUSER', 'no-get', 'on', '>no-get-password', '~*', '&*', '+@all', '-get')
+  t.teardown(() => raw.call('ACL', 'DELUSER', 'no-get'))
+  const refused = new RedisSessionStore({
+    url: `redis://no-get:no-get-password@127.0.0.1:${server.port}`,
+  })
+  t.teardown(() => refused.close())
+  const error = await refused.get('an-uncached-sid', Date.now()).catch((caught: unknown) => caught)
+  t.match(error, { name: 'RedisStoreError', code: 'ERR_STORE_UNAVAILABLE' })
+  t.match((error as Error).cause, { message: /NOPERM/ })
 })

@@ -1,3 +1,4 @@
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import type { Test } from 'tap'
@@ -5,7 +6,6 @@ import type { RedisStoreError } from '../src/errors.js'
 import { keyLayout, subjectTag } from '../src/keys.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { encodeSession } from '../src/session-codec.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 import { evictOldest, makeSession, rotation, uniqueSubject } from './fixtures/sessions.js'
 
 const server = await startRedisServer(t)

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { startRedisServer } from '@baton/test-support'
 import t from 'tap'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 // The package is ESM-only; on Node ≥ 20.19 a CommonJS app can still require() it. This runs the
 // built package (the root `test` script builds first) in a plain CommonJS child process, against

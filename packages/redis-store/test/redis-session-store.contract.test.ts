@@ -1,11 +1,13 @@
+// RedisSessionStore against @baton/express's store contract on a standalone Redis, over three
+// kinds of client. The Lua scripts (scripts.ts) are tested here and in the corrupt-data file.
 import { sessionStoreContract } from '@baton/express/testing'
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis-5'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { RedisClient } from '../src/options.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 const server = await startRedisServer(t)
 

@@ -1,9 +1,10 @@
+// RedisSessionStore shared by two instances of one deployment (two apps, one Redis).
+import { startRedisServer } from '@baton/test-support'
 import t from 'tap'
 import type { Test } from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { startApp } from './fixtures/app.js'
 import type { TestApp } from './fixtures/app.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 const server = await startRedisServer(t)
 

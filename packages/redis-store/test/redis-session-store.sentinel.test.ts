@@ -1,8 +1,8 @@
 import { sessionStoreContract } from '@baton/express/testing'
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 // Behind Sentinel the client asks a sentinel where the master is; the store neither knows nor
 // cares. A real master and a real sentinel, on loopback.

@@ -1,9 +1,11 @@
+// connection.ts's failures as @baton/express answers them over HTTP: 503 with Retry-After,
+// never 401 or 500, and no hang.
+import { startRedisServer } from '@baton/test-support'
 import t from 'tap'
 import type { Test } from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { startApp } from './fixtures/app.js'
 import { eventually } from './fixtures/eventually.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 
 const COMMAND_TIMEOUT = 0.3 // seconds, the store's
 const STORE_TIMEOUT = 1 // seconds, @baton/express's

@@ -1,9 +1,10 @@
+// connection.ts under faults: Redis killed, restarted, frozen, or refusing a command.
+import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisStoreError } from '../src/errors.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { eventually } from './fixtures/eventually.js'
-import { startRedisServer } from './fixtures/redis-server.js'
 import { evictOldest, makeSession, rotation, uniqueSubject } from './fixtures/sessions.js'
 
 const TIMEOUT = 0.3 // seconds

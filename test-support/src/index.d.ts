@@ -1,0 +1,6 @@
+export { makeClock } from './clock.js'
+export { freePort } from './free-port.js'
+export { launchRedisServer, startRedisServer } from './redis-server.js'
+export type { Clock } from './clock.js'
+export type { FreePortOptions } from './free-port.js'
+export type { RedisServer, RedisServerOptions, TeardownTest } from './redis-server.js'
