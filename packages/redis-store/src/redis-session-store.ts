@@ -14,6 +14,7 @@ import type { KeyLayout } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { RedisClient, RedisSessionStoreOptions } from './options.js'
 import { SidRoutes } from './routing.js'
+import { checkDurability } from './durability.js'
 import { defineScripts } from './scripts.js'
 import type { HashReply, ScriptReplies, ScriptRunner } from './scripts.js'
 import { decodeSession, encodeSession } from './session-codec.js'
@@ -55,6 +56,10 @@ export class RedisSessionStore implements SessionStore {
       this.#reportCorrupt(1),
     )
     this.#run = defineScripts(resolved.client)
+    // In the background, once connected: a slow or refused CONFIG must not delay or fail the store.
+    const check = () => void checkDurability(resolved.client).catch(() => {})
+    if (resolved.client.status === 'ready') check()
+    else resolved.client.once('ready', check)
   }
 
   /** The ioredis client in use (the one given, or the one made from `url`). */
@@ -140,6 +145,21 @@ export class RedisSessionStore implements SessionStore {
     })
   }
 
+  markUsed(sid: string, generation: number, now: number): Promise<void> {
+    return this.#connection.call(async (signal) => {
+      await this.#routes.routed(sid, signal, async (tag) => {
+        const reply = await this.#script(
+          'batonSessionMarkUsed',
+          tag,
+          sid,
+          String(now),
+          String(generation),
+        )
+        return reply[0] === 'ok' ? true : undefined
+      })
+    })
+  }
+
   delete(sid: string): Promise<Session | undefined> {
     return this.#connection.call(async (signal) => {
       const session = await this.#routes.routed(sid, signal, async (tag) => {
@@ -201,7 +221,11 @@ export class RedisSessionStore implements SessionStore {
   /** Runs a per-session script of `tag`'s subject; reports a corrupt session it removed. */
   async #script<
     Name extends
-      'batonSessionGet' | 'batonSessionRotate' | 'batonSessionTouch' | 'batonSessionDelete',
+      | 'batonSessionGet'
+      | 'batonSessionRotate'
+      | 'batonSessionTouch'
+      | 'batonSessionMarkUsed'
+      | 'batonSessionDelete',
   >(name: Name, tag: string, sid: string, ...args: string[]): Promise<ScriptReplies[Name]> {
     const keys = [this.#keys.index(tag), this.#keys.session(tag, sid)]
     const reply = await this.#run(name, ...keys, sid, ...args)

@@ -38,7 +38,7 @@ end
 -- something that is not one of our sessions.
 local function state(key)
   local f = redis.pcall('HMGET', key, 'v', 'data', 'createdAt', 'lastUsedAt', 'expiresAt',
-    'refreshExpiresAt', 'generation', 'rotatedAt')
+    'refreshExpiresAt', 'generation', 'rotatedAt', 'used')
   if f.err then return false end
   if not f[1] then
     if redis.call('EXISTS', key) == 0 then return nil end
@@ -46,7 +46,7 @@ local function state(key)
   end
   local s = { createdAt = number(f[3]), lastUsedAt = number(f[4]), expiresAt = number(f[5]),
     expiresAtText = f[5], refreshExpiresAt = number(f[6]), generation = number(f[7]),
-    rotatedAt = number(f[8]) }
+    rotatedAt = number(f[8]), used = f[9] ~= '0' }
   if f[1] ~= '1' or not f[2] or not (s.createdAt and s.lastUsedAt and s.expiresAt
     and s.refreshExpiresAt and s.generation and s.rotatedAt) then
     return false
@@ -143,10 +143,12 @@ return evicted
 `
 
 /**
- * KEYS: index, session. ARGV: sid, now, grace ms, presented generation, next generation,
- * now + refresh ttl. The compare-and-increment of the refresh generation, with the grace and
- * reuse rules of the contract; concurrent calls are serialized by Redis, so exactly one rotates.
- * → {'rotated' | 'replayed' | 'reused', hgetall} | {'missing'} | {'corrupt'}
+ * KEYS: index, session. ARGV: sid, now, grace ms, presented generation, next generation
+ * (presented + 1), now + refresh ttl. The compare-and-increment of the refresh generation; the
+ * decision restates `decideRotation` of @baton/express (rotation-rule.ts) — Lua cannot call it —
+ * and the shared contract suite checks the two agree case by case. Redis serializes concurrent
+ * calls, so exactly one rotates.
+ * → {'rotated' | 'resynced' | 'replayed' | 'reused', hgetall} | {'missing'} | {'corrupt'}
  */
 const ROTATE = `${PRELUDE}
 local sid, now, grace, presented = ARGV[1], number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -158,22 +160,43 @@ if s == false then
   return {'corrupt'}
 end
 if s.refreshExpiresAt <= now then return {'missing'} end
+local outcome
 if presented == s.generation then
-  local expiry, expiryText = number(ARGV[6]), ARGV[6]
-  if expiry > s.expiresAt then expiry, expiryText = s.expiresAt, s.expiresAtText end
-  redis.call('HSET', key, 'generation', ARGV[5], 'rotatedAt', ARGV[2], 'lastUsedAt', ARGV[2],
-    'refreshExpiresAt', expiryText)
-  local ttl = ttlUntil(expiry, now)
-  redis.call('PEXPIRE', key, ttl)
-  extendIndex(tonumber(ttl))
-  return {'rotated', redis.call('HGETALL', key)}
-end
-if presented == s.generation - 1 and now < s.rotatedAt + grace then
+  outcome = 'rotated'
+elseif presented > s.generation then
+  -- Newer than stored: only after the store lost writes (the caller checked the MAC).
+  outcome = 'resynced'
+elseif presented == s.generation - 1 and (not s.used or now < s.rotatedAt + grace) then
   return {'replayed', redis.call('HGETALL', key)}
+else
+  local all = redis.call('HGETALL', key)
+  drop(key, sid)
+  return {'reused', all}
 end
-local all = redis.call('HGETALL', key)
-drop(key, sid)
-return {'reused', all}
+local expiry, expiryText = number(ARGV[6]), ARGV[6]
+if expiry > s.expiresAt then expiry, expiryText = s.expiresAt, s.expiresAtText end
+redis.call('HSET', key, 'generation', ARGV[5], 'rotatedAt', ARGV[2], 'lastUsedAt', ARGV[2],
+  'refreshExpiresAt', expiryText, 'used', '0')
+local ttl = ttlUntil(expiry, now)
+redis.call('PEXPIRE', key, ttl)
+extendIndex(tonumber(ttl))
+return {outcome, redis.call('HGETALL', key)}
+`
+
+/**
+ * KEYS: index, session. ARGV: sid, now, generation. Marks the generation used if it is still the
+ * current one of a live session; never creates a key. → {'ok'} | {'corrupt'}
+ */
+const MARK_USED = `${PRELUDE}
+local s = state(KEYS[2])
+if s == false then
+  drop(KEYS[2], ARGV[1])
+  return {'corrupt'}
+end
+if s and s.refreshExpiresAt > number(ARGV[2]) and s.generation == number(ARGV[3]) then
+  redis.call('HSET', KEYS[2], 'used', '1')
+end
+return {'ok'}
 `
 
 /** KEYS: index, session. ARGV: sid, now. Never creates a key. → {'ok'} | {'corrupt'} */
@@ -243,6 +266,7 @@ const DEFINITIONS = {
   batonSessionCreate: { numberOfKeys: 2, lua: CREATE },
   batonSessionRotate: { numberOfKeys: 2, lua: ROTATE },
   batonSessionTouch: { numberOfKeys: 2, lua: TOUCH },
+  batonSessionMarkUsed: { numberOfKeys: 2, lua: MARK_USED },
   batonSessionDelete: { numberOfKeys: 2, lua: DELETE },
   batonSessionList: { numberOfKeys: 1, lua: LIST },
   batonSessionDeleteBySubject: { numberOfKeys: 1, lua: DELETE_BY_SUBJECT },
@@ -257,8 +281,10 @@ export type HashReply = string[]
 export interface ScriptReplies {
   batonSessionGet: ['found', HashReply] | ['missing'] | ['corrupt']
   batonSessionCreate: ['ok', number, ...string[]] | ['limit', number]
-  batonSessionRotate: ['rotated' | 'replayed' | 'reused', HashReply] | ['missing'] | ['corrupt']
+  batonSessionRotate:
+    ['rotated' | 'resynced' | 'replayed' | 'reused', HashReply] | ['missing'] | ['corrupt']
   batonSessionTouch: ['ok'] | ['corrupt']
+  batonSessionMarkUsed: ['ok'] | ['corrupt']
   batonSessionDelete: ['deleted', HashReply] | ['missing'] | ['corrupt']
   batonSessionList: [number, [string, HashReply][]]
   batonSessionDeleteBySubject: [number, string[]]

@@ -36,6 +36,8 @@ export function encodeSession(session: Session): string[] {
     String(session.generation),
     'rotatedAt',
     String(session.rotatedAt),
+    'used',
+    session.used ? '1' : '0',
   ]
 }
 
@@ -73,6 +75,8 @@ export function decodeSession(sid: string, reply: readonly string[]): Session | 
     refreshExpiresAt,
     generation,
     rotatedAt,
+    // Written before the field existed: count it as used, the stricter reading of the rule.
+    used: fields.get('used') !== '0',
   }
   if (data.userAgent !== undefined) session.userAgent = data.userAgent
   return session

@@ -117,6 +117,7 @@ t.test('with appendonly yes, a killed and restarted Redis loses no session', asy
   )
   for (const session of sessions) await store.create(session, evictOldest(now))
   const rotated = await store.rotate(sessions[0]?.sid ?? '', 0, rotation(now + 1000))
+  await store.markUsed(sessions[0]?.sid ?? '', 1, now + 1500)
   await store.touch(sessions[1]?.sid ?? '', now + 2000)
   const expected = await store.listBySubject(sub, now + 2000)
   t.equal(expected.length, 5)
@@ -125,7 +126,7 @@ t.test('with appendonly yes, a killed and restarted Redis loses no session', asy
   await server.stop() // SIGKILL: no shutdown save
   await server.start()
   const after = await eventually(() => store.listBySubject(sub, now + 2000))
-  t.same(after, expected, 'every session, its rotation and its touch survived')
+  t.same(after, expected, 'every session, its rotation, its use and its touch survived')
   t.equal(
     (await store.rotate(sessions[0]?.sid ?? '', 0, rotation(now + 3000, 0))).outcome,
     'reused',

@@ -7,7 +7,7 @@ import t from 'tap'
 // built package (the root `test` script builds first) in a plain CommonJS child process, against
 // a real redis-server.
 t.test('a CommonJS app can require the built package', async (t) => {
-  const server = await startRedisServer(t)
+  const server = await startRedisServer(t, { appendOnly: true }) // durable: no warning on stderr
   const script = `
     const { RedisSessionStore } = require('@baton/redis-store')
     const store = new RedisSessionStore({ url: ${JSON.stringify(server.url)} })

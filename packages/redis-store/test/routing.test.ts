@@ -98,6 +98,7 @@ t.test('every way a session ends removes its sid pointer', async (t) => {
   const reused = makeSession(uniqueSubject('reuse'), now)
   await a.create(reused, evictOldest(now))
   await a.rotate(reused.sid, 0, rotation(now, 0))
+  await a.markUsed(reused.sid, 1, now)
   t.equal((await a.rotate(reused.sid, 0, rotation(now, 0))).outcome, 'reused')
   t.notOk(await pointerExists(reused.sid), 'reuse detection')
 
