@@ -15,7 +15,7 @@ import type { AuthOptions } from './options.js'
 import { resolveOptions } from './resolve-options.js'
 import type { IntrospectionResponse, SessionInfo, TokenResponse } from './responses.js'
 import { createRouter } from './router.js'
-import { createSessionService } from './session-service.js'
+import { SessionService } from './session-service.js'
 import { createStoreGuard } from './store-guard.js'
 
 export interface Auth {
@@ -52,7 +52,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
   const events = createEvents(config.onEvent, config.now)
   const guard = createStoreGuard(config.storeTimeoutMs, config.retryAfterSeconds)
   const verify = createAccessVerifier(config, guard)
-  const service = createSessionService(config, guard, verify, events)
+  const service = new SessionService(config, guard, verify, events)
   const close = config.store.onEviction?.(capacityReporter(events, config.now)) ?? (() => {})
 
   /** A programmatic call: its refusal is reported as it is handed to the caller. */

@@ -1,5 +1,11 @@
 /** `auth.router()`: the endpoints, over the session service. */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express'
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express'
 import type { VerifyAccess } from './access-verifier.js'
 import { bearerToken } from './bearer-token.js'
 import { sendError } from './error-response.js'
@@ -46,6 +52,25 @@ export function createRouter({ config, service, verify, events }: RouterContext)
   router.use(express.json({ limit: BODY_LIMIT, strict: true }))
   router.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 32 }))
 
+  loginRoute(router, config, service)
+  tokenRoutes(router, config, service)
+  sessionRoutes(router, service, requireAuth)
+
+  // Every refusal of this router ends here: reported once, rendered as JSON.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const authError = error instanceof AuthError ? error : requestError(error)
+    if (authError === undefined || res.headersSent) {
+      next(error)
+      return
+    }
+    events.refused(authError)
+    sendError(res, authError)
+  })
+  return router
+}
+
+/** `POST /login`, when the app gave an `authenticate` callback. */
+function loginRoute(router: Router, config: ResolvedOptions, service: SessionService): void {
   const { authenticate } = config
   if (authenticate !== undefined) {
     router.post(
@@ -61,7 +86,10 @@ export function createRouter({ config, service, verify, events }: RouterContext)
       }),
     )
   }
+}
 
+/** The OAuth endpoints: `/refresh` (RFC 6749 §6), `/logout`, `/revoke` (RFC 7009), `/introspect` (RFC 7662). */
+function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionService): void {
   router.post(
     '/refresh',
     handle(async (req, res) => {
@@ -111,7 +139,10 @@ export function createRouter({ config, service, verify, events }: RouterContext)
       res.json(await service.introspect(token))
     }),
   )
+}
 
+/** The caller's own sessions: list them, end one, end all but the current one. */
+function sessionRoutes(router: Router, service: SessionService, requireAuth: RequestHandler): void {
   router.get(
     '/sessions',
     requireAuth,
@@ -141,18 +172,6 @@ export function createRouter({ config, service, verify, events }: RouterContext)
       res.json({ revoked: await service.revokeAllSessions(sub, sid) })
     }),
   )
-
-  // Every refusal of this router ends here: reported once, rendered as JSON.
-  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const authError = error instanceof AuthError ? error : requestError(error)
-    if (authError === undefined || res.headersSent) {
-      next(error)
-      return
-    }
-    events.refused(authError)
-    sendError(res, authError)
-  })
-  return router
 }
 
 function handle(handler: Handler) {

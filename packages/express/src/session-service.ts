@@ -29,32 +29,31 @@ import { tokenResponse } from './token-response.js'
 
 const MAX_USER_AGENT_LENGTH = 256
 
-export interface SessionService {
-  issue: (sub: string, claims?: Record<string, unknown>, req?: Request) => Promise<TokenResponse>
-  refresh: (refreshToken: string) => Promise<TokenResponse>
-  logout: (accessToken: string) => Promise<LogoutResponse>
-  revoke: (token: string) => Promise<boolean>
-  introspect: (token: string) => Promise<IntrospectionResponse>
-  listSessions: (sub: string, currentSid?: string) => Promise<SessionInfo[]>
-  /** Ends one session, only if it belongs to `ownerSub` when given; false if there was none. */
-  revokeSession: (sid: string, ownerSub?: string) => Promise<boolean>
-  revokeAllSessions: (sub: string, exceptSid?: string) => Promise<number>
-}
+/**
+ * One method per operation. Methods are arrow properties, so `createAuth` and the router can
+ * hand them around unbound.
+ */
+export class SessionService {
+  readonly #config: ResolvedOptions
+  readonly #guard: StoreGuard
+  readonly #verify: VerifyAccess
+  readonly #events: Events
 
-export function createSessionService(
-  config: ResolvedOptions,
-  guard: StoreGuard,
-  verify: VerifyAccess,
-  events: Events,
-): SessionService {
-  const { store, keyring, now } = config
+  constructor(config: ResolvedOptions, guard: StoreGuard, verify: VerifyAccess, events: Events) {
+    this.#config = config
+    this.#guard = guard
+    this.#verify = verify
+    this.#events = events
+  }
 
-  const issue = async (
+  /** Starts a session for `sub`, as a successful `/login` does. */
+  issue = async (
     sub: string,
     claims: Record<string, unknown> = {},
     req?: Request,
   ): Promise<TokenResponse> => {
-    const at = now()
+    const config = this.#config
+    const at = config.now()
     const expiresAt = at + config.sessionMaxAgeMs
     const session: Session = {
       sid: newId(),
@@ -72,8 +71,8 @@ export function createSessionService(
     if (userAgent !== undefined && userAgent.length > 0) {
       session.userAgent = userAgent.slice(0, MAX_USER_AGENT_LENGTH)
     }
-    const result = await guard(() =>
-      store.create(session, {
+    const result = await this.#guard(() =>
+      config.store.create(session, {
         maxPerSubject: config.maxSessionsPerUser,
         policy: config.onSessionLimit,
         now: at,
@@ -85,85 +84,131 @@ export function createSessionService(
         : new SessionLimitError()
     }
     for (const sid of result.evicted)
-      events.emit({ type: 'evicted', reason: 'session_limit', sub: session.sub, sid })
-    events.emit({ type: 'login', sub: session.sub, sid: session.sid })
+      this.#events.emit({ type: 'evicted', reason: 'session_limit', sub: session.sub, sid })
+    this.#events.emit({ type: 'login', sub: session.sub, sid: session.sid })
     return tokenResponse(config, session, at)
   }
 
-  const refresh = async (refreshToken: string): Promise<TokenResponse> => {
-    const parsed = parseRefreshToken(keyring.refresh, refreshToken)
+  /** Rotates a refresh token by the rule of `rotation-rule.ts`, as `/refresh` does. */
+  refresh = async (refreshToken: string): Promise<TokenResponse> => {
+    const config = this.#config
+    const parsed = parseRefreshToken(config.keyring.refresh, refreshToken)
     if (parsed === undefined)
       throw new InvalidGrantError('ERR_REFRESH_INVALID', 'The refresh token is invalid')
-    const at = now()
-    const result = await guard(() =>
-      store.rotate(parsed.sid, parsed.generation, {
+    const at = config.now()
+    const result = await this.#guard(() =>
+      config.store.rotate(parsed.sid, parsed.generation, {
         now: at,
         graceMs: config.reuseGraceMs,
         refreshTtlMs: config.refreshTtlMs,
       }),
     )
+    if (result.outcome === 'missing') {
+      throw new InvalidGrantError(
+        'ERR_REFRESH_INVALID',
+        'The refresh token is unknown, expired or revoked',
+      )
+    }
+    const { sub } = result.session
+    const sid = parsed.sid
     switch (result.outcome) {
-      case 'missing':
-        throw new InvalidGrantError(
-          'ERR_REFRESH_INVALID',
-          'The refresh token is unknown, expired or revoked',
-        )
       case 'reused':
-        events.emit({ type: 'refresh_reused', sub: result.session.sub, sid: parsed.sid })
+        this.#events.emit({ type: 'refresh_reused', sub, sid })
         throw new InvalidGrantError(
           'ERR_REFRESH_REUSED',
           'The refresh token was already used; the session has ended',
         )
       case 'replayed':
-        events.emit({ type: 'refresh_replayed', sub: result.session.sub, sid: parsed.sid })
-        return tokenResponse(config, result.session, at)
+        this.#events.emit({ type: 'refresh_replayed', sub, sid })
+        break
       case 'rotated':
-        events.emit({ type: 'refresh', sub: result.session.sub, sid: parsed.sid })
-        return tokenResponse(config, result.session, at)
+        this.#events.emit({ type: 'refresh', sub, sid })
+        break
       case 'resynced':
         // The store had lost writes (a restart from an older snapshot, say): the token's MAC
         // proves we issued it, so the user stays signed in, and operators hear of the loss.
-        events.emit({
-          type: 'refresh_resynced',
-          reason: 'store_lost_writes',
-          sub: result.session.sub,
-          sid: parsed.sid,
-        })
-        return tokenResponse(config, result.session, at)
+        this.#events.emit({ type: 'refresh_resynced', reason: 'store_lost_writes', sub, sid })
+        break
     }
+    return tokenResponse(config, result.session, at)
+  }
+
+  /** Ends the session of a valid access token, as `/logout` does. */
+  logout = async (accessToken: string): Promise<LogoutResponse> => {
+    const info = await this.#verify(accessToken)
+    await this.#endSession(info.sid, info.sub, 'logout')
+    return { revoked: true, sub: info.sub }
+  }
+
+  /** Ends the session any of our tokens names; false when it names no live session. */
+  revoke = async (token: string): Promise<boolean> => {
+    const target = this.#sessionOf(token)
+    return target === undefined ? false : this.#endSession(target.sid, target.sub, 'revoked')
+  }
+
+  /** RFC 7662 introspection of an access or refresh token. */
+  introspect = async (token: string): Promise<IntrospectionResponse> => {
+    const refreshToken = parseRefreshToken(this.#config.keyring.refresh, token)
+    return refreshToken === undefined
+      ? this.#introspectAccess(token)
+      : this.#introspectRefresh(refreshToken.sid, refreshToken.generation)
+  }
+
+  /** The user's live sessions, oldest first. */
+  listSessions = async (sub: string, currentSid?: string): Promise<SessionInfo[]> => {
+    const { store, now } = this.#config
+    const sessions = await this.#guard(() => store.listBySubject(sub, now()))
+    return sessions.map((session) => ({
+      sid: session.sid,
+      createdAt: Math.floor(session.createdAt / 1000),
+      lastUsedAt: Math.floor(session.lastUsedAt / 1000),
+      userAgent: session.userAgent ?? null,
+      current: session.sid === currentSid,
+    }))
+  }
+
+  /** Ends one session, only if it belongs to `ownerSub` when given; false if there was none. */
+  revokeSession = (sid: string, ownerSub?: string): Promise<boolean> =>
+    this.#endSession(sid, ownerSub, 'revoked')
+
+  /** Ends all the user's sessions but `exceptSid`; how many ended. */
+  revokeAllSessions = async (sub: string, exceptSid?: string): Promise<number> => {
+    const sids = await this.#guard(() => this.#config.store.deleteBySubject(sub, exceptSid))
+    for (const sid of sids) this.#events.emit({ type: 'revoked', sub, sid })
+    return sids.length
   }
 
   /** The session any of our tokens names (signature checked; expiry of an access token ignored). */
-  const sessionOf = (token: string): { sid: string; sub?: string } | undefined => {
-    const refreshToken = parseRefreshToken(keyring.refresh, token)
+  #sessionOf(token: string): { sid: string; sub?: string } | undefined {
+    const config = this.#config
+    const refreshToken = parseRefreshToken(config.keyring.refresh, token)
     if (refreshToken !== undefined) return { sid: refreshToken.sid }
     try {
-      const info = verifyAccessToken(token, config, now(), { ignoreExpiration: true })
+      const info = verifyAccessToken(token, config, config.now(), { ignoreExpiration: true })
       return { sid: info.sid, sub: info.sub }
     } catch {
       return undefined
     }
   }
 
-  const endSession = async (
+  async #endSession(
     sid: string,
     sub: string | undefined,
     type: 'logout' | 'revoked',
-  ): Promise<boolean> => {
-    const session = await guard(() => store.get(sid, now()))
+  ): Promise<boolean> {
+    const { store, now } = this.#config
+    const session = await this.#guard(() => store.get(sid, now()))
     if (session === undefined || (sub !== undefined && session.sub !== sub)) return false
-    await guard(() => store.delete(sid))
-    events.emit({ type, sub: session.sub, sid })
+    await this.#guard(() => store.delete(sid))
+    this.#events.emit({ type, sub: session.sub, sid })
     return true
   }
 
-  const introspectRefresh = async (
-    sid: string,
-    generation: number,
-  ): Promise<IntrospectionResponse> => {
-    const at = now()
-    const session = await guard(() => store.get(sid, at))
-    // Acceptable exactly when /refresh would answer with tokens rather than end the session.
+  async #introspectRefresh(sid: string, generation: number): Promise<IntrospectionResponse> {
+    const config = this.#config
+    const at = config.now()
+    const session = await this.#guard(() => config.store.get(sid, at))
+    // Active exactly when /refresh would answer with tokens rather than end the session.
     if (
       session === undefined ||
       decideRotation(session, generation, at, config.reuseGraceMs) === 'reuse'
@@ -182,10 +227,10 @@ export function createSessionService(
     }
   }
 
-  const introspectAccess = async (token: string): Promise<IntrospectionResponse> => {
+  async #introspectAccess(token: string): Promise<IntrospectionResponse> {
     let info: AuthInfo
     try {
-      info = await verify(token)
+      info = await this.#verify(token)
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error
       return { active: false }
@@ -197,46 +242,10 @@ export function createSessionService(
       sid: info.sid,
       exp: info.claims.exp as number,
       iat: info.claims.iat as number,
-      iss: config.issuer,
-      aud: config.audience,
+      iss: this.#config.issuer,
+      aud: this.#config.audience,
     }
     if (info.scope.length > 0) response.scope = info.scope.join(' ')
     return response
-  }
-
-  return {
-    issue,
-    refresh,
-    logout: async (token) => {
-      const info = await verify(token)
-      await endSession(info.sid, info.sub, 'logout')
-      return { revoked: true, sub: info.sub }
-    },
-    revoke: async (token) => {
-      const target = sessionOf(token)
-      return target === undefined ? false : endSession(target.sid, target.sub, 'revoked')
-    },
-    introspect: async (token) => {
-      const refreshToken = parseRefreshToken(keyring.refresh, token)
-      return refreshToken === undefined
-        ? introspectAccess(token)
-        : introspectRefresh(refreshToken.sid, refreshToken.generation)
-    },
-    listSessions: async (sub, currentSid) => {
-      const sessions = await guard(() => store.listBySubject(sub, now()))
-      return sessions.map((session) => ({
-        sid: session.sid,
-        createdAt: Math.floor(session.createdAt / 1000),
-        lastUsedAt: Math.floor(session.lastUsedAt / 1000),
-        userAgent: session.userAgent ?? null,
-        current: session.sid === currentSid,
-      }))
-    },
-    revokeSession: (sid, ownerSub) => endSession(sid, ownerSub, 'revoked'),
-    revokeAllSessions: async (sub, exceptSid) => {
-      const sids = await guard(() => store.deleteBySubject(sub, exceptSid))
-      for (const sid of sids) events.emit({ type: 'revoked', sub, sid })
-      return sids.length
-    },
   }
 }

@@ -13,6 +13,7 @@ const OUTCOMES = {
   reuse: 'reused',
 } as const
 
+// One subtest per rule, registered in order: a list, long because the rule has many cases.
 export function rotationRules<S extends SessionStore>(kit: ContractKit<S>): void {
   const { base, makeSession, uniqueSubject, storeTest, add, rotateOptions } = kit
 
