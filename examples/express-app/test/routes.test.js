@@ -132,10 +132,12 @@ t.test('BATON_* variables configure the auth', async (t) => {
   // BATON_MAX_SESSIONS=1: a second login evicts the first session.
   await login(url)
   t.equal((await get(`${url}/api/me`, first.access_token)).status, 401)
-  // BATON_REUSE_GRACE=0: the previous refresh token is dead at once, and reusing it ends all.
+  // BATON_REUSE_GRACE=0: once the new pair is used, the previous refresh token is dead at once,
+  // and reusing it ends all.
   const second = await login(url)
   const rotated = await refresh(url, second.refresh_token)
   t.equal(rotated.status, 200)
+  t.equal((await get(`${url}/api/me`, rotated.body.access_token)).status, 200)
   t.equal((await refresh(url, second.refresh_token)).status, 400)
 })
 

@@ -132,3 +132,32 @@ t.test('a refresh token newer than the store knows keeps the user signed in', as
   t.equal((await app.call('/api/me', resynced.body.access_token)).status, 200)
   t.equal((await refresh(app, resynced.body.refresh_token)).status, 200, 'and rotation goes on')
 })
+
+t.test('while a markUsed write is in flight, other requests do not repeat it', async (t) => {
+  const inner = new LruSessionStore()
+  let marks = 0
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const store: SessionStore = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (property === 'markUsed') {
+        return async (...args: Parameters<LruSessionStore['markUsed']>) => {
+          marks++
+          await gate // a slow store: the write has not landed yet
+          target.markUsed(...args)
+        }
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+    },
+  })
+  const app = await startApp(t, { store })
+  const tokens = await app.login()
+  for (let call = 0; call < 5; call++) await app.auth.verify(tokens.access_token)
+  t.equal(marks, 1, 'one write in flight, however many verifications')
+  release()
+  await gate
+  await new Promise((resolve) => setImmediate(resolve))
+  const sid = tokens.refresh_token.split('.')[0] as string
+  t.equal(inner.get(sid, app.clock())?.used, true, 'and it landed')
+})

@@ -38,7 +38,9 @@ async function observe(request: () => Promise<Response>): Promise<Outcome> {
 
 async function setup(t: Test) {
   // appendonly, so the sessions are still there when Redis comes back.
-  const server = await startRedisServer(t, { appendOnly: true })
+  // fsync every write: under everysec Redis may postpone writing the AOF while an fsync is slow
+  // (a busy disk), and the SIGKILL below would then lose a write it had already acknowledged.
+  const server = await startRedisServer(t, { appendOnly: true, args: ['--appendfsync', 'always'] })
   const store = new RedisSessionStore({ url: server.url, commandTimeout: COMMAND_TIMEOUT })
   t.teardown(() => store.close())
   const app = await startApp(t, {

@@ -107,7 +107,9 @@ t.test(
 )
 
 t.test('with appendonly yes, a killed and restarted Redis loses no session', async (t) => {
-  const server = await startRedisServer(t, { appendOnly: true })
+  // fsync every write: under everysec Redis may postpone writing the AOF while an fsync is slow
+  // (a busy disk), and the SIGKILL below would then lose a write it had already acknowledged.
+  const server = await startRedisServer(t, { appendOnly: true, args: ['--appendfsync', 'always'] })
   const store = new RedisSessionStore({ url: server.url, commandTimeout: TIMEOUT })
   t.teardown(() => store.close())
   const now = Date.now()
