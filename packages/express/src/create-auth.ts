@@ -7,6 +7,7 @@ import {
   StoreUnavailableError,
 } from './errors.js'
 import { resolveOptions, type AuthEvent, type AuthOptions } from './options.js'
+import type { AuthenticatedHandler } from './authenticated-request.js'
 import { createRouter } from './router.js'
 import type { Awaitable, Session } from './session-store.js'
 import {
@@ -62,7 +63,7 @@ export interface Auth {
   /** The endpoints: `/login`, `/refresh`, `/logout`, `/revoke`, `/introspect`, `/sessions`. */
   router(): Router
   /** Requires a valid access token (and every scope given); sets `req.auth`. */
-  required(options?: RequiredOptions): RequestHandler
+  required(options?: RequiredOptions): AuthenticatedHandler
   /** No credentials → anonymous (`req.auth` unset); any credentials must be valid. */
   optional(): RequestHandler
   /** Renders `AuthError`s as `{ error, error_description, code }` with their status and headers. */

@@ -24,7 +24,12 @@ export type {
   SecretKeyOptions,
 } from './keys.js'
 export type { AuthInfo } from './tokens.js'
-export type { AuthenticatedRequest, RequiredOptions } from './verify.js'
+export type { RequiredOptions } from './verify.js'
+export type {
+  AuthenticatedHandler,
+  AuthenticatedLocals,
+  AuthenticatedRequest,
+} from './authenticated-request.js'
 export type { LruSessionStoreOptions } from './lru-session-store.js'
 export type { AuthErrorCode, OAuthErrorName } from './errors.js'
 export type {
