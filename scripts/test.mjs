@@ -13,6 +13,8 @@ const workspaces = [
   'examples/express-app',
   'examples/node-cli',
   'bench',
+  // Last: the packed tarballs (attw, publint, npm publish --dry-run) and standalone npm apps.
+  'packaging',
 ]
   .filter((dir) => existsSync(join(root, dir, 'package.json')))
   .filter((dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).scripts?.test)

@@ -16,7 +16,7 @@ const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     seconds: { type: 'string', default: '5' },
-    match: { type: 'string', default: 'express/dist/verify.js' },
+    match: { type: 'string', default: 'express/dist/esm/verify.js' },
     top: { type: 'string', default: '25' },
   },
 })

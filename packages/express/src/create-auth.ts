@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express'
 import type { AuthInfo } from './access-token.js'
 import { createAccessVerifier } from './access-verifier.js'
+import type { AuthenticatedHandler } from './authenticated-request.js'
 import { errorHandler } from './error-response.js'
 import { capacityReporter, createEvents } from './events.js'
 import {
@@ -22,7 +23,7 @@ export interface Auth {
   /** The endpoints: `/login`, `/refresh`, `/logout`, `/revoke`, `/introspect`, `/sessions`. */
   router(): Router
   /** Requires a valid access token (and every scope given); sets `req.auth`. */
-  required(options?: RequiredOptions): RequestHandler
+  required(options?: RequiredOptions): AuthenticatedHandler
   /** No credentials → anonymous (`req.auth` unset); any credentials must be valid. */
   optional(): RequestHandler
   /** Renders `AuthError`s as `{ error, error_description, code }` with their status and headers. */

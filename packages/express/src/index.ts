@@ -27,7 +27,12 @@ export type { AuthEvent, AuthOptions, AuthenticatedUser, Credentials } from './o
 export type { Algorithm } from './algorithms.js'
 export type { KeyringEntry, KeysOption, PassphraseKeyOptions, SecretKeyOptions } from './keys.js'
 export type { AuthInfo } from './access-token.js'
-export type { AuthenticatedRequest, RequiredOptions } from './middleware.js'
+export type { RequiredOptions } from './middleware.js'
+export type {
+  AuthenticatedHandler,
+  AuthenticatedLocals,
+  AuthenticatedRequest,
+} from './authenticated-request.js'
 export type { LruSessionStoreOptions } from './lru-session-store.js'
 export type { AuthErrorCode, OAuthErrorName } from './errors.js'
 export type { RotationDecision } from './rotation-rule.js'

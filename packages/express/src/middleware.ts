@@ -16,9 +16,6 @@ export interface RequiredOptions {
   scope?: string | readonly string[]
 }
 
-/** A request that passed `auth.required()`. */
-export type AuthenticatedRequest = Request & { auth: AuthInfo }
-
 /** Tells `onEvent` of a refusal: called once for each error this middleware hands to `next`. */
 export type Refused = (error: unknown) => void
 
@@ -63,7 +60,7 @@ export function authenticateRequest(
         fail(new InsufficientScopeError(scopes, realm))
         return
       }
-      ;(req as AuthenticatedRequest).auth = info
+      ;(req as Request & { auth: AuthInfo }).auth = info
       next()
     }
     if (result instanceof Promise) result.then(accept, fail)

@@ -18,7 +18,8 @@ import {
   UnsupportedGrantTypeError,
 } from './errors.js'
 import type { Events } from './events.js'
-import { authenticateRequest, type AuthenticatedRequest } from './middleware.js'
+import type { AuthenticatedRequest } from './authenticated-request.js'
+import { authenticateRequest } from './middleware.js'
 import type { AuthenticatedUser, ResolvedOptions } from './options.js'
 import { field, readBody, requestError } from './request-body.js'
 import type { SessionService } from './session-service.js'
