@@ -38,6 +38,7 @@ for (let i = 0; i < count; i++) {
       refreshExpiresAt: now + DAY,
       generation: 0,
       rotatedAt: now,
+      used: false,
       // A fresh, flat string each time, like a header the HTTP parser hands over.
       userAgent: Buffer.from(USER_AGENT, 'latin1').toString('latin1'),
     },
