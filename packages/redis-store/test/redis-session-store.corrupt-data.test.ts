@@ -80,8 +80,11 @@ t.test('every operation treats a foreign session value as missing', async (t) =>
   await store.touch(session.sid, now)
   t.equal(await raw.exists(sessionKey), 0, 'touch removed it rather than writing into it')
   await spoil()
+  await store.markUsed(session.sid, 0, now)
+  t.equal(await raw.exists(sessionKey), 0, 'markUsed removed it rather than writing into it')
+  await spoil()
   t.equal(await store.delete(session.sid), undefined)
-  t.equal(reports.length, 3)
+  t.equal(reports.length, 4)
 })
 
 t.test('a session only the codec finds corrupt is removed wherever it is read', async (t) => {
@@ -186,6 +189,7 @@ t.test('a pointer that is not a string is no session, is reported and removed', 
   const calls: [string, () => Promise<unknown>][] = [
     ['get', () => stranger.get(session.sid, now)],
     ['touch', () => stranger.touch(session.sid, now)],
+    ['markUsed', () => stranger.markUsed(session.sid, 0, now)],
     ['rotate', () => stranger.rotate(session.sid, 0, rotation(now))],
     ['delete', () => stranger.delete(session.sid)],
   ]
