@@ -5,6 +5,7 @@ import { bearerToken } from './bearer-token.js'
 import { sendError } from './error-response.js'
 import {
   AuthError,
+  InvalidClientError,
   InvalidCredentialsError,
   InvalidRequestError,
   NoCredentialsError,
@@ -14,7 +15,7 @@ import {
 import type { Events } from './events.js'
 import { authenticateRequest, type AuthenticatedRequest } from './middleware.js'
 import type { AuthenticatedUser, ResolvedOptions } from './options.js'
-import { field, readBody, requestError } from './request-body.js'
+import { field, optionalField, readBody, requestError } from './request-body.js'
 import type { SessionService } from './session-service.js'
 
 /** What the router needs: the configuration and the operations, already bound to it. */
@@ -30,6 +31,7 @@ const BODY_LIMIT = '16kb'
 const MAX_USERNAME_LENGTH = 256
 const MAX_PASSWORD_LENGTH = 1024
 const MAX_TOKEN_FIELD_LENGTH = 16_384
+const MAX_SCOPE_LENGTH = 1024
 
 type Handler = (req: Request, res: Response) => Promise<unknown>
 
@@ -75,7 +77,7 @@ export function createRouter({ config, service, verify, events }: RouterContext)
         throw new UnsupportedGrantTypeError()
       }
       const refreshToken = field(body, 'refresh_token', MAX_TOKEN_FIELD_LENGTH)
-      res.json(await service.refresh(refreshToken))
+      res.json(await service.refresh(refreshToken, optionalField(body, 'scope', MAX_SCOPE_LENGTH)))
     }),
   )
 
@@ -99,18 +101,23 @@ export function createRouter({ config, service, verify, events }: RouterContext)
     }),
   )
 
-  router.post(
-    '/introspect',
-    handle(async (req, res) => {
-      const body = readBody(req)
-      const token =
-        body.token === undefined
-          ? bearerToken(req, config.realm)
-          : field(body, 'token', MAX_TOKEN_FIELD_LENGTH)
-      if (token === undefined) throw new InvalidRequestError('token is required')
-      res.json(await service.introspect(token))
-    }),
-  )
+  // RFC 7662 §2.1: only an authenticated caller may introspect; without a rule, no endpoint.
+  const { introspection } = config
+  if (introspection !== undefined) {
+    router.post(
+      '/introspect',
+      handle(async (req, res) => {
+        if (!(await introspection.admits(req))) throw new InvalidClientError(config.realm)
+        const body = readBody(req)
+        const token =
+          body.token === undefined
+            ? bearerToken(req, config.realm)
+            : field(body, 'token', MAX_TOKEN_FIELD_LENGTH)
+        if (token === undefined) throw new InvalidRequestError('token is required')
+        res.json(await service.introspect(token))
+      }),
+    )
+  }
 
   router.get(
     '/sessions',

@@ -9,6 +9,7 @@ import type { VerifyAccess } from './access-verifier.js'
 import { checkClaims, checkSubject } from './claims.js'
 import {
   InvalidGrantError,
+  InvalidScopeError,
   SessionLimitError,
   StoreFullError,
   StoreUnavailableError,
@@ -22,6 +23,7 @@ import type {
   SessionInfo,
   TokenResponse,
 } from './responses.js'
+import { isScopeToken, splitScope } from './scope.js'
 import { decideRotation, refreshExpiry } from './rotation-rule.js'
 import type { Session } from './session-store.js'
 import type { StoreGuard } from './store-guard.js'
@@ -31,7 +33,8 @@ const MAX_USER_AGENT_LENGTH = 256
 
 export interface SessionService {
   issue: (sub: string, claims?: Record<string, unknown>, req?: Request) => Promise<TokenResponse>
-  refresh: (refreshToken: string) => Promise<TokenResponse>
+  /** `scope`: the RFC 6749 §6 request parameter, a space-delimited string, when given. */
+  refresh: (refreshToken: string, scope?: string) => Promise<TokenResponse>
   logout: (accessToken: string) => Promise<LogoutResponse>
   revoke: (token: string) => Promise<boolean>
   introspect: (token: string) => Promise<IntrospectionResponse>
@@ -90,10 +93,29 @@ export function createSessionService(
     return tokenResponse(config, session, at)
   }
 
-  const refresh = async (refreshToken: string): Promise<TokenResponse> => {
+  /**
+   * The narrower scope a refresh asks for, in the order of the grant, or undefined for the whole
+   * grant. Checked before the rotation, so a refused request does not consume the refresh token;
+   * the grant is fixed at login, so it cannot change between this read and the rotation.
+   */
+  const requestedScope = async (sid: string, scope: string): Promise<string | undefined> => {
+    const requested = new Set(splitScope(scope))
+    if (![...requested].every(isScopeToken)) throw new InvalidScopeError('The scope is malformed')
+    const session = await guard(() => store.get(sid, now()))
+    // No session: the rotation answers for it (unknown, expired or revoked).
+    if (session === undefined) return undefined
+    const granted = splitScope(
+      typeof session.claims.scope === 'string' ? session.claims.scope : undefined,
+    )
+    if (![...requested].every((item) => granted.includes(item))) throw new InvalidScopeError()
+    return granted.filter((item) => requested.has(item)).join(' ')
+  }
+
+  const refresh = async (refreshToken: string, scope?: string): Promise<TokenResponse> => {
     const parsed = parseRefreshToken(keyring.refresh, refreshToken)
     if (parsed === undefined)
       throw new InvalidGrantError('ERR_REFRESH_INVALID', 'The refresh token is invalid')
+    const narrowed = scope === undefined ? undefined : await requestedScope(parsed.sid, scope)
     const at = now()
     const result = await guard(() =>
       store.rotate(parsed.sid, parsed.generation, {
@@ -116,10 +138,10 @@ export function createSessionService(
         )
       case 'replayed':
         events.emit({ type: 'refresh_replayed', sub: result.session.sub, sid: parsed.sid })
-        return tokenResponse(config, result.session, at)
+        return tokenResponse(config, result.session, at, narrowed)
       case 'rotated':
         events.emit({ type: 'refresh', sub: result.session.sub, sid: parsed.sid })
-        return tokenResponse(config, result.session, at)
+        return tokenResponse(config, result.session, at, narrowed)
       case 'resynced':
         // The store had lost writes (a restart from an older snapshot, say): the token's MAC
         // proves we issued it, so the user stays signed in, and operators hear of the loss.
@@ -129,7 +151,7 @@ export function createSessionService(
           sub: result.session.sub,
           sid: parsed.sid,
         })
-        return tokenResponse(config, result.session, at)
+        return tokenResponse(config, result.session, at, narrowed)
     }
   }
 
@@ -170,9 +192,10 @@ export function createSessionService(
     ) {
       return { active: false }
     }
+    // No token_type: RFC 7662 §2.2 means the RFC 6749 §5.1 type, which only access tokens have.
     return {
       active: true,
-      token_type: 'refresh_token',
+      client_id: config.clientId,
       sub: session.sub,
       sid: session.sid,
       exp: Math.floor(session.refreshExpiresAt / 1000),
@@ -192,7 +215,9 @@ export function createSessionService(
     }
     const response: IntrospectionResponse = {
       active: true,
-      token_type: 'access_token',
+      token_type: 'Bearer',
+      client_id:
+        typeof info.claims.client_id === 'string' ? info.claims.client_id : config.clientId,
       sub: info.sub,
       sid: info.sid,
       exp: info.claims.exp as number,
