@@ -270,7 +270,7 @@ function parseKey(input: unknown, type: 'private' | 'public', name: string): Key
   if (input instanceof KeyObject) {
     if (input.type === 'secret') throw new TypeError(expected)
     if (type === 'private' && input.type !== 'private') throw new TypeError(expected)
-    return type === 'public' ? createPublicKey(input) : input
+    return type === 'public' && input.type === 'private' ? createPublicKey(input) : input
   }
   try {
     if (typeof input === 'string') {
