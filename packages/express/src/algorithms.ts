@@ -59,10 +59,6 @@ export function isAlgorithm(value: unknown): value is Algorithm {
   return typeof value === 'string' && Object.hasOwn(ALGORITHMS, value)
 }
 
-export function isHmac(algorithm: Algorithm): boolean {
-  return ALGORITHMS[algorithm].family === 'hmac'
-}
-
 /**
  * Why `key` cannot sign or verify `algorithm`, or undefined when it can: the family, the curve
  * and the modulus size come from the table. Used on our own keys at start-up and on every key a

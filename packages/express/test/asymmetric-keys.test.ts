@@ -320,3 +320,14 @@ function ecP384() {
 function ed25519() {
   return generateKeyPairSync('ed25519').privateKey
 }
+
+t.test('a publicKey given as a private KeyObject keeps only its public half', async (t) => {
+  const { privateKey } = ecKeyPair()
+  const signer = createAuth({ keys: [{ kid: 'p', privateKey }], refreshSecret: REFRESH_SECRET })
+  const verifier = createAuth({
+    keys: [keyringFor('HS256'), { kid: 'p', publicKey: privateKey }],
+  })
+  const tokens = await signer.issue('alice')
+  await t.rejects(verifier.verify(tokens.access_token), { code: 'ERR_TOKEN_REVOKED' }, 'verified')
+  t.equal(decode((await verifier.issue('bob')).access_token).header.kid, 'k-HS256', 'never signs')
+})
