@@ -28,7 +28,7 @@ export type AuthErrorCode =
   | 'ERR_STORE_FULL'
   | 'ERR_INVALID_CLIENT'
   | 'ERR_INVALID_SCOPE'
-  | 'ERR_INTROSPECTION_UNAVAILABLE'
+  | 'ERR_ISSUER_UNAVAILABLE'
 
 /** The wire `error` values: RFC 6749 §5.2, RFC 6750 §3.1, and two of our own for `/login`. */
 export type OAuthErrorName =
@@ -262,17 +262,18 @@ export class StoreFullError extends AuthError {
 }
 
 /**
- * 503 from the downstream verifier (`@baton/express/verifier`) when its introspection call failed
- * or timed out: the token may be good, so this is not a 401 that would end the client's session.
+ * 503 from the downstream verifier (`@baton/express/verifier`) when the issuer's JWKS or
+ * introspection endpoint failed or timed out: the token may be good, so this is not a 401 that
+ * would make the client throw its session away.
  */
-export class IntrospectionUnavailableError extends AuthError {
-  override name = 'IntrospectionUnavailableError'
+export class IssuerUnavailableError extends AuthError {
+  override name = 'IssuerUnavailableError'
   constructor(retryAfter: number, cause?: unknown) {
     super(
       503,
       'temporarily_unavailable',
-      'ERR_INTROSPECTION_UNAVAILABLE',
-      'The token could not be checked with the issuer; try again shortly',
+      'ERR_ISSUER_UNAVAILABLE',
+      'The token could not be checked with its issuer; try again shortly',
       { 'Retry-After': String(retryAfter) },
       { cause: sanitizeCause(cause) },
     )

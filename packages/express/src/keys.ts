@@ -169,11 +169,7 @@ export function resolveKeys(
   algorithm: Algorithm,
   { production, refreshSecret }: ResolveKeysOptions = { production: false },
 ): Keyring {
-  const decodeSecret = (secret: unknown, algorithm: Algorithm, name: string): Buffer => {
-    const bytes = decodeSecretBytes(secret, ALGORITHMS[algorithm], algorithm, name)
-    if (production) checkEntropy(bytes, name)
-    return bytes
-  }
+  const decodeSecret = secretDecoder(production)
   const refreshSecrets =
     refreshSecret === undefined ? undefined : decodeRefreshSecrets(refreshSecret, production)
   const spec = ALGORITHMS[algorithm]
@@ -213,7 +209,30 @@ export function resolveKeys(
   return ring([hmacEntry(fingerprint(bytes), algorithm, bytes, false)], refreshSecrets, false)
 }
 
+/**
+ * The keys a verifier that never signs holds (`create-verifier.ts`): keyring entries, any of them
+ * verify-only, with no refresh MAC. An entry's `algorithm` defaults as in a keyring.
+ */
+export function resolveVerificationKeys(
+  entries: readonly KeyringEntry[],
+  { production }: { production: boolean },
+): Map<string, VerificationKey> {
+  if (!Array.isArray(entries)) {
+    throw new TypeError('keys must be an array of { kid, publicKey | secret | privateKey }')
+  }
+  const resolved = keyringEntries(entries, 'HS256', secretDecoder(production))
+  return new Map(resolved.map(({ verification }) => [verification.kid, verification]))
+}
+
 type DecodeSecret = (secret: unknown, algorithm: Algorithm, name: string) => Buffer
+
+function secretDecoder(production: boolean): DecodeSecret {
+  return (secret, algorithm, name) => {
+    const bytes = decodeSecretBytes(secret, ALGORITHMS[algorithm], algorithm, name)
+    if (production) checkEntropy(bytes, name)
+    return bytes
+  }
+}
 
 function keyringEntries(
   entries: readonly KeyringEntry[],

@@ -177,7 +177,7 @@ function reuseGrace(value: unknown): number {
   return parsed
 }
 
-function text(value: unknown, name: string): string {
+export function text(value: unknown, name: string): string {
   if (
     typeof value !== 'string' ||
     value.length === 0 ||
@@ -191,7 +191,7 @@ function text(value: unknown, name: string): string {
   return value
 }
 
-function seconds(value: unknown, name: string, min: number): number {
+export function seconds(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw new TypeError(`${name} must be a finite number of seconds ≥ ${min}`)
   }
@@ -211,7 +211,7 @@ function timer(value: unknown, name: string, min: number): number {
   return parsed
 }
 
-function integer(value: unknown, name: string, min: number): number {
+export function integer(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new TypeError(`${name} must be an integer ≥ ${min}`)
   }

@@ -2,25 +2,18 @@
  * `auth.wellKnown()`: the JWKS (public keys only, never an HMAC key) and the RFC 8414 metadata,
  * served at the origin root while the endpoints live under the router's path.
  */
-import type { AddressInfo } from 'node:net'
 import express from 'express'
 import t, { type Test } from 'tap'
 import { createAuth, type AuthOptions } from '../src/index.js'
 import { ecKeyPair, keyringFor, PAIRS, REFRESH_SECRET } from './fixtures/key-pairs.js'
+import { listen } from './fixtures/service.js'
 
 async function serve(t: Test, options: AuthOptions, routerPath?: string) {
   const auth = createAuth(options)
   const app = express()
   app.use(routerPath ?? '/auth', auth.router())
   app.use(auth.wellKnown(routerPath === undefined ? undefined : { routerPath }))
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
-  })
-  t.teardown(() => {
-    server.closeAllConnections()
-    return new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return listen(t, app)
 }
 
 const ISSUER = 'https://auth.example.com'
