@@ -76,7 +76,8 @@ export function keyMismatch(algorithm: Algorithm, key: KeyObject): string | unde
         : `${algorithm} needs an EC key on P-256`
     case 'rsa': {
       if (key.asymmetricKeyType !== 'rsa') return `${algorithm} needs an RSA key`
-      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+      // Node ≥ 16 reports the modulus; NaN (not reported) fails the comparison, closed.
+      const bits = Number(key.asymmetricKeyDetails?.modulusLength)
       return bits >= spec.minModulusBits
         ? undefined
         : `${algorithm} needs an RSA key of at least ${spec.minModulusBits} bits`

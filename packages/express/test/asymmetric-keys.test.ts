@@ -15,6 +15,7 @@ import {
   keyringFor,
   rsaKeyPair,
 } from './fixtures/key-pairs.js'
+import { withNodeEnv } from './fixtures/node-env.js'
 
 for (const algorithm of ASYMMETRIC) {
   t.test(`${algorithm} signs access tokens that verify with the public key alone`, async (t) => {
@@ -301,11 +302,7 @@ t.test('bad asymmetric key options are TypeErrors naming the option', async (t) 
 })
 
 t.test('under production rules a refreshSecret must look random', async (t) => {
-  const saved = process.env.NODE_ENV
-  process.env.NODE_ENV = 'production'
-  t.teardown(() => {
-    process.env.NODE_ENV = saved
-  })
+  withNodeEnv(t, 'production')
   t.throws(
     () => createAuth({ keys: [keyringFor('ES256')], refreshSecret: Buffer.alloc(32, 'a') }),
     { name: 'TypeError', message: /refreshSecret does not look random/ },
