@@ -73,6 +73,12 @@ export interface VerifierOptions {
   retryAfter?: number
   /** With `{ store }`: how long a store call may take before a 503, seconds. @default 2 */
   storeTimeout?: number
+  /**
+   * How many verified access tokens to remember, so a token seen again skips the signature check
+   * (revocation is still checked every time). About 1 KiB per entry; 0 turns it off.
+   * @default 10_000
+   */
+  verifyCacheSize?: number
   /** The clock, epoch milliseconds. @default Date.now */
   now?: () => number
 }

@@ -61,6 +61,7 @@ t.test('bad options are TypeErrors naming the option', async (t) => {
     ['a quoting realm', { ...good, realm: 'a"b' }, /realm must not contain quotes/],
     ['a bad leeway', { ...good, leeway: -1 }, /^leeway must be/],
     ['a bad clock', { ...good, now: 5 }, /^now must be a function/],
+    ['a bad verifyCacheSize', { ...good, verifyCacheSize: -1 }, /^verifyCacheSize must be/],
     ['both key sources', { ...good, keys: [] }, /give exactly one of jwksUri or keys/],
     ['no key source', { ...good, jwksUri: undefined }, /give exactly one of jwksUri or keys/],
     [
