@@ -5,7 +5,7 @@
  */
 import { createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import t from 'tap'
-import { createAuth, LruSessionStore } from '../src/index.js'
+import { authOptionsFromEnv, createAuth, LruSessionStore } from '../src/index.js'
 import { decode } from './fixtures/forge.js'
 import {
   ASYMMETRIC,
@@ -327,4 +327,11 @@ t.test('a publicKey given as a private KeyObject keeps only its public half', as
   const tokens = await signer.issue('alice')
   await t.rejects(verifier.verify(tokens.access_token), { code: 'ERR_TOKEN_REVOKED' }, 'verified')
   t.equal(decode((await verifier.issue('bob')).access_token).header.kid, 'k-HS256', 'never signs')
+})
+
+t.test('authOptionsFromEnv reads BATON_REFRESH_SECRET', async (t) => {
+  const options = authOptionsFromEnv({ BATON_REFRESH_SECRET: ` ${REFRESH_SECRET} ` })
+  t.same(options, { refreshSecret: REFRESH_SECRET })
+  const auth = createAuth({ ...options, keys: { privateKey: PAIRS.ES256.privateKey } })
+  t.equal((await auth.refresh((await auth.issue('alice')).refresh_token)).token_type, 'Bearer')
 })
