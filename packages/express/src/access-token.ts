@@ -4,8 +4,9 @@
  * `alg` from the allow-list and equal to the algorithm of the key its `kid` names, `typ`, no
  * `crit` — so an attacker's header never chooses how a token is verified.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, type KeyObject } from 'node:crypto'
 import jwt from 'jsonwebtoken'
+import type { Algorithm } from './algorithms.js'
 import { safeCopy } from './claims.js'
 import { InvalidTokenError } from './errors.js'
 import type { Keyring } from './keys.js'
@@ -23,13 +24,8 @@ export interface AuthInfo {
   claims: Record<string, unknown>
 }
 
-export interface AccessTokenPolicy {
+export interface AccessTokenPolicy extends TokenPolicy {
   keyring: Keyring
-  issuer: string
-  audience: string
-  leewayMs: number
-  maxTokenLength: number
-  realm: string
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/
@@ -47,6 +43,22 @@ export function signAccessToken(keyring: Keyring, claims: Record<string, unknown
   })
 }
 
+/** The checks of an access token whose key is still to be found: what a verifier needs. */
+export interface TokenPolicy {
+  issuer: string
+  audience: string
+  leewayMs: number
+  maxTokenLength: number
+  realm: string
+}
+
+type RejectCode = 'ERR_TOKEN_INVALID' | 'ERR_TOKEN_EXPIRED' | 'ERR_WRONG_TOKEN_TYPE'
+
+const rejecter =
+  (realm: string) =>
+  (description: string, code: RejectCode = 'ERR_TOKEN_INVALID') =>
+    new InvalidTokenError(code, description, realm)
+
 /**
  * Verifies an access token's header, signature and claims (not its session: see `access-verifier.ts`).
  * Throws `InvalidTokenError`; its message never contains the token.
@@ -57,11 +69,27 @@ export function verifyAccessToken(
   now: number,
   options: { ignoreExpiration?: boolean } = {},
 ): AuthInfo {
-  const reject = (
-    description: string,
-    code: 'ERR_TOKEN_INVALID' | 'ERR_TOKEN_EXPIRED' | 'ERR_WRONG_TOKEN_TYPE' = 'ERR_TOKEN_INVALID',
-  ) => new InvalidTokenError(code, description, policy.realm)
+  const header = inspectAccessToken(token, policy)
+  const key = header.kid === undefined ? undefined : policy.keyring.byKid.get(header.kid)
+  if (key === undefined) throw rejecter(policy.realm)('The access token names an unknown key')
+  return verifyWithKey(token, header.alg, key, policy, now, options)
+}
 
+/** What a verifier reads from a token's header to find its key. */
+export interface TokenHeader {
+  kid: string | undefined
+  alg: unknown
+}
+
+/**
+ * The checks before any key is looked up — size, shape, a JSON header and payload, `typ`, no
+ * `crit` — and the `kid` and `alg` the header names (not trusted yet: the key decides).
+ */
+export function inspectAccessToken(
+  token: unknown,
+  policy: Pick<TokenPolicy, 'maxTokenLength' | 'realm'>,
+): TokenHeader {
+  const reject = rejecter(policy.realm)
   // `auth.verify(req.query.token)`: a missing or repeated parameter is no token, not a crash.
   if (typeof token !== 'string') throw reject('The access token must be a string')
   if (token.length > policy.maxTokenLength) throw reject('The access token is too long')
@@ -78,14 +106,29 @@ export function verifyAccessToken(
   if (typeof typ !== 'string' || !ACCESS_TYPES.has(typ.toLowerCase())) {
     throw reject('The token is not an access token (typ must be at+jwt)', 'ERR_WRONG_TOKEN_TYPE')
   }
-  const kid = header.kid
-  const key = typeof kid === 'string' ? policy.keyring.byKid.get(kid) : undefined
-  if (key === undefined) throw reject('The access token names an unknown key')
-  if (header.alg !== key.algorithm) throw reject('The access token algorithm is not allowed')
   if (decodeSegment(segments[1] as string) === undefined) {
     throw reject('The access token payload is not a JSON object')
   }
+  return { kid: typeof header.kid === 'string' ? header.kid : undefined, alg: header.alg }
+}
 
+/**
+ * Verifies the signature with the key the `kid` named — the header's `alg` must be the key's own
+ * algorithm, so a token never picks how it is verified (no `none`, no HMAC over a public key) —
+ * then the claims. `alg` is what `inspectAccessToken` read from the header.
+ */
+export function verifyWithKey(
+  token: string,
+  alg: unknown,
+  key: { algorithm: Algorithm; key: KeyObject },
+  policy: TokenPolicy,
+  now: number,
+  options: { ignoreExpiration?: boolean } = {},
+): AuthInfo {
+  const reject = rejecter(policy.realm)
+  if (alg !== key.algorithm) {
+    throw reject('The access token algorithm is not allowed')
+  }
   let payload: jwt.JwtPayload
   try {
     payload = jwt.verify(token, key.key, {

@@ -24,8 +24,29 @@ type Config = AccessTokenPolicy & Pick<ResolvedOptions, 'store' | 'now' | 'verif
  * trip was about 5% of a protected request's server time.
  */
 export function createAccessVerifier(config: Config, guard: StoreGuard): VerifyAccess {
-  const { store, now, realm } = config
   const verified = new VerifiedTokenCache(config.verifyCacheSize, config.leewayMs)
+  const checkSession = createSessionCheck(config, guard)
+  return (token) => {
+    const at = config.now()
+    let info = verified.get(token, at)
+    if (info === undefined) {
+      info = verifyAccessToken(token, config, at)
+      verified.set(token, info)
+    }
+    return checkSession(info, at)
+  }
+}
+
+/**
+ * The session half of verification — the sid exists and belongs to the sub — with the store's
+ * bookkeeping. The downstream verifier (`create-verifier.ts`) runs it too when it shares the
+ * store, so its requests count as use of a generation just as the issuer's do.
+ */
+export function createSessionCheck(
+  config: Pick<ResolvedOptions, 'store' | 'realm'>,
+  guard: StoreGuard,
+): (info: AuthInfo, at: number) => Awaitable<AuthInfo> {
+  const { store, realm } = config
 
   /** Sessions whose generation is being marked used, so concurrent requests write it once. */
   const marking = new Set<string>()
@@ -62,17 +83,10 @@ export function createAccessVerifier(config: Config, guard: StoreGuard): VerifyA
     return info
   }
 
-  return (token) => {
-    const at = now()
-    let info = verified.get(token, at)
-    if (info === undefined) {
-      info = verifyAccessToken(token, config, at)
-      verified.set(token, info)
-    }
-    const checked = info
-    const session = guard(() => store.get(checked.sid, at))
+  return (info, at) => {
+    const session = guard(() => store.get(info.sid, at))
     return session instanceof Promise
-      ? session.then((answer) => checkSession(checked, answer, at))
-      : checkSession(checked, session, at)
+      ? session.then((answer) => checkSession(info, answer, at))
+      : checkSession(info, session, at)
   }
 }

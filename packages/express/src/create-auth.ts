@@ -18,10 +18,16 @@ import type { IntrospectionResponse, SessionInfo, TokenResponse } from './respon
 import { createRouter } from './router.js'
 import { SessionService } from './session-service.js'
 import { createStoreGuard } from './store-guard.js'
+import { createWellKnownRouter, type WellKnownOptions } from './well-known.js'
 
 export interface Auth {
   /** The endpoints: `/login`, `/refresh`, `/logout`, `/revoke`, `/introspect`, `/sessions`. */
   router(): Router
+  /**
+   * The documents served at the origin root — `/.well-known/jwks.json` (the public keys) and the
+   * RFC 8414 metadata — to mount at `/`. Throws a TypeError unless the issuer is an https URL.
+   */
+  wellKnown(options?: WellKnownOptions): Router
   /** Requires a valid access token (and every scope given); sets `req.auth`. */
   required(options?: RequiredOptions): AuthenticatedHandler
   /** No credentials → anonymous (`req.auth` unset); any credentials must be valid. */
@@ -32,8 +38,11 @@ export interface Auth {
   issue(sub: string, claims?: Record<string, unknown>, req?: Request): Promise<TokenResponse>
   /** Verifies an access token and its session. Rejects with `InvalidTokenError` / `StoreUnavailableError`. */
   verify(token: string): Promise<AuthInfo>
-  /** Rotates a refresh token, as `/refresh` does. Rejects with `InvalidGrantError`. */
-  refresh(refreshToken: string): Promise<TokenResponse>
+  /**
+   * Rotates a refresh token, as `/refresh` does; `scope` asks for a narrower access token.
+   * Rejects with `InvalidGrantError` or `InvalidScopeError`.
+   */
+  refresh(refreshToken: string, scope?: string): Promise<TokenResponse>
   /** Ends the session of any of its tokens (access or refresh); false when it names no live session. */
   revoke(token: string): Promise<boolean>
   /** RFC 7662 introspection of an access or refresh token. */
@@ -67,6 +76,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
 
   return {
     router: () => createRouter({ config, service, verify, events }),
+    wellKnown: (options) => createWellKnownRouter(config, options),
     required: factory('required', (given) =>
       authenticateRequest(verify, config.realm, false, requiredScopes(given), events.refused),
     ),

@@ -2,8 +2,9 @@ import type { AuthOptions } from './options.js'
 
 /**
  * Reads `BATON_*` variables into options (unset ones are left out, so defaults apply):
- * `BATON_SECRET`, or `BATON_PASSPHRASE` + `BATON_SALT`; `BATON_ACCESS_TTL`, `BATON_REFRESH_TTL`,
- * `BATON_MAX_SESSIONS`, `BATON_REUSE_GRACE` (seconds / counts); `BATON_ISSUER`, `BATON_AUDIENCE`.
+ * `BATON_SECRET`, or `BATON_PASSPHRASE` + `BATON_SALT`; `BATON_REFRESH_SECRET`;
+ * `BATON_ACCESS_TTL`, `BATON_REFRESH_TTL`, `BATON_MAX_SESSIONS`, `BATON_REUSE_GRACE` (seconds /
+ * counts); `BATON_ISSUER`, `BATON_AUDIENCE`.
  * A variable that is set but not a number throws, naming the variable.
  */
 export function authOptionsFromEnv(env: Record<string, string | undefined>): AuthOptions {
@@ -39,6 +40,7 @@ export function authOptionsFromEnv(env: Record<string, string | undefined>): Aut
   assign('refreshTtl', number('BATON_REFRESH_TTL'))
   assign('maxSessionsPerUser', number('BATON_MAX_SESSIONS'))
   assign('reuseGrace', number('BATON_REUSE_GRACE'))
+  assign('refreshSecret', value('BATON_REFRESH_SECRET'))
   assign('issuer', value('BATON_ISSUER'))
   assign('audience', value('BATON_AUDIENCE'))
   return options

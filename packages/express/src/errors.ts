@@ -26,6 +26,9 @@ export type AuthErrorCode =
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_STORE_FULL'
+  | 'ERR_INVALID_CLIENT'
+  | 'ERR_INVALID_SCOPE'
+  | 'ERR_ISSUER_UNAVAILABLE'
 
 /** The wire `error` values: RFC 6749 §5.2, RFC 6750 §3.1, and two of our own for `/login`. */
 export type OAuthErrorName =
@@ -34,6 +37,8 @@ export type OAuthErrorName =
   | 'insufficient_scope'
   | 'invalid_grant'
   | 'unsupported_grant_type'
+  | 'invalid_client'
+  | 'invalid_scope'
   | 'invalid_credentials'
   | 'session_limit'
   | 'unauthorized'
@@ -171,6 +176,30 @@ export class UnsupportedGrantTypeError extends AuthError {
   }
 }
 
+/**
+ * 401 `invalid_client` (RFC 6749 §5.2): the caller of `/introspect` is not an admitted resource
+ * server. The challenge names HTTP Basic, the scheme clients authenticate with.
+ */
+export class InvalidClientError extends AuthError {
+  override name = 'InvalidClientError'
+  constructor(realm: string) {
+    super(401, 'invalid_client', 'ERR_INVALID_CLIENT', 'Client authentication failed', {
+      'WWW-Authenticate': `Basic realm="${realm}"`,
+    })
+  }
+}
+
+/**
+ * 400 `invalid_scope` (RFC 6749 §6): a refresh asked for a scope the session was never granted.
+ * A narrower scope is fine; a broader one is this.
+ */
+export class InvalidScopeError extends AuthError {
+  override name = 'InvalidScopeError'
+  constructor(description = 'The requested scope exceeds the scope granted') {
+    super(400, 'invalid_scope', 'ERR_INVALID_SCOPE', description)
+  }
+}
+
 /** 401 from `/login`: the username or password is wrong. HTTP requires a challenge with a 401. */
 export class InvalidCredentialsError extends AuthError {
   override name = 'InvalidCredentialsError'
@@ -228,6 +257,25 @@ export class StoreFullError extends AuthError {
       'ERR_STORE_FULL',
       'The session store is full; try again shortly',
       { 'Retry-After': String(retryAfter) },
+    )
+  }
+}
+
+/**
+ * 503 from the downstream verifier (`@baton/express/verifier`) when the issuer's JWKS or
+ * introspection endpoint failed or timed out: the token may be good, so this is not a 401 that
+ * would make the client throw its session away.
+ */
+export class IssuerUnavailableError extends AuthError {
+  override name = 'IssuerUnavailableError'
+  constructor(retryAfter: number, cause?: unknown) {
+    super(
+      503,
+      'temporarily_unavailable',
+      'ERR_ISSUER_UNAVAILABLE',
+      'The token could not be checked with its issuer; try again shortly',
+      { 'Retry-After': String(retryAfter) },
+      { cause: sanitizeCause(cause) },
     )
   }
 }

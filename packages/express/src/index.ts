@@ -5,10 +5,13 @@ export { decideRotation, refreshExpiry } from './rotation-rule.js'
 export {
   AuthError,
   InsufficientScopeError,
+  InvalidClientError,
   InvalidCredentialsError,
   InvalidGrantError,
+  InvalidScopeError,
   InvalidRequestError,
   InvalidTokenError,
+  IssuerUnavailableError,
   NoCredentialsError,
   SessionLimitError,
   SessionNotFoundError,
@@ -23,9 +26,25 @@ export type {
   SessionInfo,
   TokenResponse,
 } from './responses.js'
-export type { AuthEvent, AuthOptions, AuthenticatedUser, Credentials } from './options.js'
+export type {
+  AuthEvent,
+  AuthOptions,
+  AuthenticatedUser,
+  Credentials,
+  IntrospectionOptions,
+} from './options.js'
 export type { Algorithm } from './algorithms.js'
-export type { KeyringEntry, KeysOption, PassphraseKeyOptions, SecretKeyOptions } from './keys.js'
+export type {
+  AsymmetricKeyInput,
+  KeyringEntry,
+  KeysOption,
+  PassphraseKeyOptions,
+  PrivateKeyOptions,
+  PublicJwk,
+  RefreshSecretOption,
+  SecretKeyOptions,
+} from './keys.js'
+export type { WellKnownOptions } from './well-known.js'
 export type { AuthInfo } from './access-token.js'
 export type { RequiredOptions } from './middleware.js'
 export type {

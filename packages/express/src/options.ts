@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express'
 import type { Algorithm } from './algorithms.js'
-import type { Keyring, KeysOption } from './keys.js'
+import type { Keyring, KeysOption, RefreshSecretOption } from './keys.js'
 import type { SessionStore } from './session-store.js'
 
 /** What `authenticate` answers for a good username and password. */
@@ -63,8 +63,31 @@ export interface AuthOptions {
    * @default a random key, with a warning (an error under NODE_ENV=production): tokens die on restart
    */
   keys?: KeysOption
-  /** The HMAC algorithm of `{ secret }` / `{ passphrase }` keys, and of keyring keys without one. @default 'HS256' */
+  /**
+   * The algorithm of `{ secret }` / `{ passphrase }` keys and of keyring keys without one (an
+   * asymmetric key takes it when it fits). Without `keys`, an asymmetric algorithm generates a
+   * key pair at start-up.
+   * @default 'HS256'
+   */
   algorithm?: Algorithm
+  /**
+   * The refresh-token MAC secret (base64/base64url of ≥ 32 random bytes), or several: the first
+   * MACs new refresh tokens, all verify. Required when an asymmetric key signs; with HMAC keys it
+   * replaces the key derived from the signing secret (tokens MACed with that still verify).
+   * @default derived with HKDF from the HMAC signing key
+   */
+  refreshSecret?: RefreshSecretOption
+  /**
+   * The RFC 9068 `client_id` claim of every access token: the client the token was issued to.
+   * Baton's clients log in first-party, so one id names them all.
+   * @default 'baton'
+   */
+  clientId?: string
+  /**
+   * Who may call `POST /introspect` (RFC 7662 §2.1 requires the caller to authenticate).
+   * Without it the route does not exist.
+   */
+  introspection?: IntrospectionOptions
   /** Checks a username and password for `POST /login`: the user, or null. Without it, no `/login` route. */
   authenticate?: (
     credentials: Credentials,
@@ -110,11 +133,31 @@ export interface AuthOptions {
   now?: () => number
 }
 
+/** Who may introspect: resource-server credentials, a rule of the request, or both (either admits). */
+export interface IntrospectionOptions {
+  /**
+   * Resource servers by client id → secret; they authenticate with HTTP Basic
+   * (`client_secret_basic`) or `client_id` + `client_secret` form fields (`client_secret_post`).
+   */
+  clients?: Readonly<Record<string, string>>
+  /** A rule of the request (mTLS, a network check, an API key): true admits the caller. */
+  authorize?: (req: Request) => boolean | Promise<boolean>
+}
+
+/** The resolved introspection rule: whether this request may introspect. */
+export interface IntrospectionRule {
+  /** The client ids `clients` configured: the metadata then lists the secret methods. */
+  hasClients: boolean
+  admits: (req: Request) => Promise<boolean>
+}
+
 /** Options with defaults applied and validated, durations in milliseconds. */
 export interface ResolvedOptions {
   issuer: string
   audience: string
   keyring: Keyring
+  clientId: string
+  introspection: IntrospectionRule | undefined
   authenticate: AuthOptions['authenticate']
   store: SessionStore
   accessTtlMs: number

@@ -32,6 +32,13 @@ export function field(
   return text
 }
 
+/** An optional field: undefined when absent or blank (RFC 6749 treats an empty parameter as omitted). */
+export function optionalField(body: Body, name: string, maxLength: number): string | undefined {
+  const value = Object.hasOwn(body, name) ? body[name] : undefined
+  if (value === undefined || (typeof value === 'string' && value.trim() === '')) return undefined
+  return field(body, name, maxLength)
+}
+
 /** A client-side failure Express or body-parser reported, in our shape; undefined for anything else. */
 export function requestError(error: unknown): AuthError | undefined {
   return fromBodyParser(error) ?? fromDecompression(error) ?? fromPathDecoding(error)

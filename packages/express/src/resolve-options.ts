@@ -2,6 +2,7 @@
 import { ALGORITHM_NAMES, isAlgorithm } from './algorithms.js'
 import { resolveKeys } from './keys.js'
 import { LruSessionStore } from './lru-session-store.js'
+import { resolveIntrospection } from './introspection-rule.js'
 import type { AuthOptions, ResolvedOptions } from './options.js'
 import type { SessionStore } from './session-store.js'
 
@@ -9,6 +10,7 @@ import type { SessionStore } from './session-store.js'
 export const DEFAULTS = {
   issuer: 'baton',
   audience: 'baton',
+  clientId: 'baton',
   algorithm: 'HS256',
   /** Sessions held by the default `LruSessionStore`. */
   storeMax: 100_000,
@@ -30,6 +32,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'audience',
   'keys',
   'algorithm',
+  'refreshSecret',
+  'clientId',
+  'introspection',
   'authenticate',
   'store',
   'accessTtl',
@@ -76,7 +81,10 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
       `keys is required when NODE_ENV=${JSON.stringify(process.env.NODE_ENV)} (only unset, development or test allow a random key, which dies on restart)`,
     )
   }
-  const keyring = resolveKeys(options.keys, algorithm, { production })
+  const keyring = resolveKeys(options.keys, algorithm, {
+    production,
+    refreshSecret: options.refreshSecret,
+  })
   if (keyring.ephemeral) {
     process.emitWarning(
       'No keys were given, so a random key was generated: tokens stop working when the process restarts. Set keys (or BATON_SECRET).',
@@ -114,6 +122,8 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
     issuer,
     audience,
     keyring,
+    clientId: text(options.clientId ?? DEFAULTS.clientId, 'clientId'),
+    introspection: resolveIntrospection(options.introspection),
     authenticate: options.authenticate,
     store,
     accessTtlMs: accessTtl * 1000,
@@ -167,7 +177,7 @@ function reuseGrace(value: unknown): number {
   return parsed
 }
 
-function text(value: unknown, name: string): string {
+export function text(value: unknown, name: string): string {
   if (
     typeof value !== 'string' ||
     value.length === 0 ||
@@ -181,7 +191,7 @@ function text(value: unknown, name: string): string {
   return value
 }
 
-function seconds(value: unknown, name: string, min: number): number {
+export function seconds(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw new TypeError(`${name} must be a finite number of seconds ≥ ${min}`)
   }
@@ -201,7 +211,7 @@ function timer(value: unknown, name: string, min: number): number {
   return parsed
 }
 
-function integer(value: unknown, name: string, min: number): number {
+export function integer(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new TypeError(`${name} must be an integer ≥ ${min}`)
   }

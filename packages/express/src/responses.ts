@@ -21,11 +21,15 @@ export interface SessionInfo {
   current: boolean
 }
 
-/** An RFC 7662 introspection response. */
+/**
+ * An RFC 7662 introspection response. `token_type` (RFC 6749 §5.1) is `Bearer` for an access
+ * token and absent for a refresh token, which has no such type.
+ */
 export type IntrospectionResponse =
   | {
       active: true
-      token_type: 'access_token' | 'refresh_token'
+      token_type?: 'Bearer'
+      client_id: string
       sub: string
       sid: string
       exp: number

@@ -11,6 +11,7 @@ import { bearerToken } from './bearer-token.js'
 import { sendError } from './error-response.js'
 import {
   AuthError,
+  InvalidClientError,
   InvalidCredentialsError,
   InvalidRequestError,
   NoCredentialsError,
@@ -21,7 +22,7 @@ import type { Events } from './events.js'
 import type { AuthenticatedRequest } from './authenticated-request.js'
 import { authenticateRequest } from './middleware.js'
 import type { AuthenticatedUser, ResolvedOptions } from './options.js'
-import { field, readBody, requestError } from './request-body.js'
+import { field, optionalField, readBody, requestError } from './request-body.js'
 import type { SessionService } from './session-service.js'
 
 /** What the router needs: the configuration and the operations, already bound to it. */
@@ -37,6 +38,7 @@ const BODY_LIMIT = '16kb'
 const MAX_USERNAME_LENGTH = 256
 const MAX_PASSWORD_LENGTH = 1024
 const MAX_TOKEN_FIELD_LENGTH = 16_384
+const MAX_SCOPE_LENGTH = 1024
 
 type Handler = (req: Request, res: Response) => Promise<unknown>
 
@@ -104,7 +106,7 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
         throw new UnsupportedGrantTypeError()
       }
       const refreshToken = field(body, 'refresh_token', MAX_TOKEN_FIELD_LENGTH)
-      res.json(await service.refresh(refreshToken))
+      res.json(await service.refresh(refreshToken, optionalField(body, 'scope', MAX_SCOPE_LENGTH)))
     }),
   )
 
@@ -128,18 +130,23 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
     }),
   )
 
-  router.post(
-    '/introspect',
-    handle(async (req, res) => {
-      const body = readBody(req)
-      const token =
-        body.token === undefined
-          ? bearerToken(req, config.realm)
-          : field(body, 'token', MAX_TOKEN_FIELD_LENGTH)
-      if (token === undefined) throw new InvalidRequestError('token is required')
-      res.json(await service.introspect(token))
-    }),
-  )
+  // RFC 7662 §2.1: only an authenticated caller may introspect; without a rule, no endpoint.
+  const { introspection } = config
+  if (introspection !== undefined) {
+    router.post(
+      '/introspect',
+      handle(async (req, res) => {
+        if (!(await introspection.admits(req))) throw new InvalidClientError(config.realm)
+        const body = readBody(req)
+        const token =
+          body.token === undefined
+            ? bearerToken(req, config.realm)
+            : field(body, 'token', MAX_TOKEN_FIELD_LENGTH)
+        if (token === undefined) throw new InvalidRequestError('token is required')
+        res.json(await service.introspect(token))
+      }),
+    )
+  }
 }
 
 /** The caller's own sessions: list them, end one, end all but the current one. */

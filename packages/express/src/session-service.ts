@@ -9,6 +9,7 @@ import type { VerifyAccess } from './access-verifier.js'
 import { checkClaims, checkSubject } from './claims.js'
 import {
   InvalidGrantError,
+  InvalidScopeError,
   SessionLimitError,
   StoreFullError,
   StoreUnavailableError,
@@ -23,6 +24,7 @@ import type {
   TokenResponse,
 } from './responses.js'
 import { decideRotation, refreshExpiry } from './rotation-rule.js'
+import { isScopeToken, splitScope } from './scope.js'
 import type { Session } from './session-store.js'
 import type { StoreGuard } from './store-guard.js'
 import { tokenResponse } from './token-response.js'
@@ -89,12 +91,16 @@ export class SessionService {
     return tokenResponse(config, session, at)
   }
 
-  /** Rotates a refresh token by the rule of `rotation-rule.ts`, as `/refresh` does. */
-  refresh = async (refreshToken: string): Promise<TokenResponse> => {
+  /**
+   * Rotates a refresh token by the rule of `rotation-rule.ts`, as `/refresh` does. `scope`: the
+   * RFC 6749 §6 request parameter, a space-delimited string, when given.
+   */
+  refresh = async (refreshToken: string, scope?: string): Promise<TokenResponse> => {
     const config = this.#config
     const parsed = parseRefreshToken(config.keyring.refresh, refreshToken)
     if (parsed === undefined)
       throw new InvalidGrantError('ERR_REFRESH_INVALID', 'The refresh token is invalid')
+    const narrowed = scope === undefined ? undefined : await this.#requestedScope(parsed.sid, scope)
     const at = config.now()
     const result = await this.#guard(() =>
       config.store.rotate(parsed.sid, parsed.generation, {
@@ -130,7 +136,7 @@ export class SessionService {
         this.#events.emit({ type: 'refresh_resynced', reason: 'store_lost_writes', sub, sid })
         break
     }
-    return tokenResponse(config, result.session, at)
+    return tokenResponse(config, result.session, at, narrowed)
   }
 
   /** Ends the session of a valid access token, as `/logout` does. */
@@ -178,6 +184,25 @@ export class SessionService {
     return sids.length
   }
 
+  /**
+   * The narrower scope a refresh asks for, in the order of the grant, or undefined for the whole
+   * grant. Checked before the rotation, so a refused request does not consume the refresh token;
+   * the grant is fixed at login, so it cannot change between this read and the rotation.
+   */
+  async #requestedScope(sid: string, scope: string): Promise<string | undefined> {
+    const { store, now } = this.#config
+    const requested = new Set(splitScope(scope))
+    if (![...requested].every(isScopeToken)) throw new InvalidScopeError('The scope is malformed')
+    const session = await this.#guard(() => store.get(sid, now()))
+    // No session: the rotation answers for it (unknown, expired or revoked).
+    if (session === undefined) return undefined
+    const granted = splitScope(
+      typeof session.claims.scope === 'string' ? session.claims.scope : undefined,
+    )
+    if (![...requested].every((item) => granted.includes(item))) throw new InvalidScopeError()
+    return granted.filter((item) => requested.has(item)).join(' ')
+  }
+
   /** The session any of our tokens names (signature checked; expiry of an access token ignored). */
   #sessionOf(token: string): { sid: string; sub?: string } | undefined {
     const config = this.#config
@@ -215,9 +240,10 @@ export class SessionService {
     ) {
       return { active: false }
     }
+    // No token_type: RFC 7662 §2.2 means the RFC 6749 §5.1 type, which only access tokens have.
     return {
       active: true,
-      token_type: 'refresh_token',
+      client_id: config.clientId,
       sub: session.sub,
       sid: session.sid,
       exp: Math.floor(session.refreshExpiresAt / 1000),
@@ -237,7 +263,9 @@ export class SessionService {
     }
     const response: IntrospectionResponse = {
       active: true,
-      token_type: 'access_token',
+      token_type: 'Bearer',
+      client_id:
+        typeof info.claims.client_id === 'string' ? info.claims.client_id : this.#config.clientId,
       sub: info.sub,
       sid: info.sid,
       exp: info.claims.exp as number,

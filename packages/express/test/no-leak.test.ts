@@ -3,7 +3,6 @@
  * secrets, and each response (status line aside: headers and body), each emitted event, and each
  * thrown error (message, stack, JSON, `util.inspect` with its cause) is searched for them.
  */
-import { inspect } from 'node:util'
 import t, { type Test } from 'tap'
 import {
   LruSessionStore,
@@ -14,6 +13,7 @@ import {
 } from '../src/index.js'
 import { PASSWORDS, SECRET, startApp, type TestApp, type TokenBody } from './fixtures/app.js'
 import { KEY, flipBit } from './fixtures/forge.js'
+import { errorText, rejectionOf } from './fixtures/leaks.js'
 
 const PASSWORD = PASSWORDS.alice as string
 const WRONG_PASSWORD = 'wr0ng-Pa55word-7c1e-never-echo'
@@ -50,27 +50,6 @@ function assertClean(t: Test, text: string, secrets: Record<string, string>, whe
 async function exposed(response: Response): Promise<string> {
   const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`).join('\n')
   return `${headers}\n\n${await response.text()}`
-}
-
-/** Everything an error shows: message, stack, JSON, String() and inspect() (own props, cause). */
-function errorText(error: unknown): string {
-  const parts = [String(error), inspect(error, { depth: 8, showHidden: true })]
-  if (error instanceof Error) parts.push(error.message, error.stack ?? '')
-  try {
-    parts.push(JSON.stringify(error))
-  } catch {
-    // An error that cannot be serialized leaks nothing through JSON.
-  }
-  return parts.join('\n')
-}
-
-async function rejectionOf(promise: Promise<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise)
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
 }
 
 /** A real LRU store whose `get` can be made to fail with an error quoting whatever it was given. */

@@ -1,18 +1,9 @@
 // Bounds that catch configuration mistakes (issue 16): a grace in milliseconds, a production app
 // on a random or guessable key. Each refusal is a TypeError that names the option.
 import { randomBytes } from 'node:crypto'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { createAuth } from '../src/index.js'
-
-function withNodeEnv(t: Test, value: string | undefined) {
-  const previous = process.env.NODE_ENV
-  if (value === undefined) delete process.env.NODE_ENV
-  else process.env.NODE_ENV = value
-  t.teardown(() => {
-    if (previous === undefined) delete process.env.NODE_ENV
-    else process.env.NODE_ENV = previous
-  })
-}
+import { withNodeEnv } from './fixtures/node-env.js'
 
 const random = () => randomBytes(32).toString('base64')
 

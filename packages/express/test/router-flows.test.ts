@@ -109,7 +109,8 @@ t.test('introspection reports active tokens and inactive ones', async (t) => {
   t.equal(access.status, 200)
   t.match(await access.json(), {
     active: true,
-    token_type: 'access_token',
+    // RFC 7662 §2.2: the RFC 6749 §5.1 type (issue 19; this said 'access_token' before).
+    token_type: 'Bearer',
     sub: 'alice',
     scope: 'read',
     iss: 'https://issuer.test',
@@ -120,7 +121,8 @@ t.test('introspection reports active tokens and inactive ones', async (t) => {
   const viaHeader = await app.call('/auth/introspect', tokens.access_token, { method: 'POST' })
   t.match(await viaHeader.json(), { active: true, sub: 'alice' })
   const refresh = await app.post('/auth/introspect', { token: tokens.refresh_token })
-  t.match(await refresh.json(), { active: true, token_type: 'refresh_token', sub: 'alice' })
+  // A refresh token has no RFC 6749 §5.1 type, so no token_type (issue 19; it was 'refresh_token').
+  t.match(await refresh.json(), { active: true, token_type: undefined, sub: 'alice' })
   t.same(await (await app.post('/auth/introspect', { token: 'garbage' })).json(), { active: false })
 
   const next = (await (
