@@ -32,12 +32,19 @@ t.test('camelCase JSON round-trips through toJSON and parse', async (t) => {
   t.equal(TokenSet.parse(tokens), tokens, 'a TokenSet is returned as is')
 })
 
-t.test('the smallest set: only an access token', async (t) => {
+t.test('the smallest set: only an access token, of unknown age', async (t) => {
   const tokens = TokenSet.parse({ accessToken: 'a' }, { now })
-  t.same(tokens.toJSON(), { accessToken: 'a', tokenType: 'Bearer', issuedAt: NOW })
+  t.same(tokens.toJSON(), { accessToken: 'a', tokenType: 'Bearer' })
   t.equal(tokens.refreshToken, undefined)
   t.equal(tokens.expiresAt, undefined)
-  t.ok(new TokenSet({ accessToken: 'a' }).issuedAt >= NOW, 'the constructor stamps issuedAt')
+  t.equal(tokens.issuedAt, undefined, 'a restored set without issuedAt is of unknown age')
+  t.equal(new TokenSet({ accessToken: 'a' }).issuedAt, undefined)
+})
+
+t.test('a token response was issued now, even without a lifetime', async (t) => {
+  t.equal(TokenSet.parse({ access_token: 'a' }, { now }).issuedAt, NOW)
+  t.equal(TokenSet.parse({ accessToken: 'a', expiresIn: 60 }, { now }).issuedAt, NOW)
+  t.equal(TokenSet.parse({ accessToken: 'a', refresh_expires_in: 60 }, { now }).issuedAt, NOW)
 })
 
 t.test('an RFC 6749 token response is read, its lifetimes counted from now', async (t) => {
