@@ -208,7 +208,8 @@ export class TokenOwner {
     const current = this.#tokens
     if (change.replaces !== undefined && change.replaces !== current?.accessToken) return
     const tokens = this.#stored.parse(change.value)
-    if (sameTokens(tokens, current)) return
+    // Garbage another client wrote says nothing about the session.
+    if (tokens === undefined || sameTokens(tokens, current)) return
     if (tokens === null) {
       // current is not null here: sameTokens(null, null) returned above.
       this.#endError = new AuthError('AUTH_SESSION_EXPIRED', 'The session ended in another client')
@@ -310,9 +311,9 @@ export class StoredTokens {
       this.#onError(error)
       return null
     }
-    if (!isThenable(loaded)) return this.parse(loaded)
+    if (!isThenable(loaded)) return this.parse(loaded) ?? null
     return Promise.resolve(loaded).then(
-      (value) => this.parse(value),
+      (value) => this.parse(value) ?? null,
       (error: unknown) => {
         this.#onError(error)
         return null
@@ -387,14 +388,14 @@ export class StoredTokens {
     }
   }
 
-  /** Storage contents as tokens; garbage (reported to `onError`) and nothing are `null`. */
-  parse(value: unknown): TokenSet | null {
+  /** Storage contents as tokens: `null` for nothing, `undefined` for garbage (told `onError`). */
+  parse(value: unknown): TokenSet | null | undefined {
     if (value === null || value === undefined || value === '') return null
     try {
       return TokenSet.parse(value, { now: this.#now })
     } catch (error) {
       this.#onError(error)
-      return null
+      return undefined
     }
   }
 
