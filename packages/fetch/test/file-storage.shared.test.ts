@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import { fileStorage, type FileStorageOptions } from '../src/file-storage.js'
+import type * as FileStorageModule from '../src/file-storage.js'
 import type { SessionEnd } from '../src/options.js'
 import { TokenSet } from '../src/token-set.js'
 import { startApp } from './fixtures/express-app.js'
@@ -223,3 +224,24 @@ t.test(
     t.notOk(existsSync(`${file}.lock`))
   },
 )
+
+t.test('a lock file that cannot be made is reported, and the refresh goes ahead', async (t) => {
+  const actual = await import('node:fs/promises')
+  const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })
+  const { fileStorage: mocked } = await t.mockImport<typeof FileStorageModule>(
+    '../src/file-storage.js',
+    { 'node:fs/promises': { ...actual, link: () => Promise.reject(denied) } },
+  )
+  const server = tokenServer()
+  const file = join(t.testdir(), 'tokens.json')
+  writeFileSync(file, JSON.stringify(server.initial()))
+  const errors: unknown[] = []
+  const api = clientOf(server, {
+    tokens: undefined,
+    storage: mocked(file),
+    onError: (error) => errors.push(error),
+  })
+  await api.refresh()
+  t.equal(api.tokens?.accessToken, 'A2')
+  t.same(errors, [denied])
+})

@@ -196,3 +196,27 @@ t.test('stored JSON that is not a token set names no session', async (t) => {
   local.setItem(key, '[]')
   t.equal(api.tokens, null)
 })
+
+t.test('a write tells the other tabs what it replaced, when that was a token set', async (t) => {
+  const posted: unknown[] = []
+  const channel = {
+    postMessage: (message: unknown) => posted.push(message),
+    addEventListener: () => undefined,
+    close: () => undefined,
+  }
+  const local = fakeStorage()
+  const storage = webStorage(local, 'k', { locks: null, events: null, channel: () => channel })
+  const stop = storage.watch?.(() => undefined)
+  const tokens = new TokenSet({ accessToken: 'A1' })
+  for (const held of ['{"somethingElse":1}', 'null', JSON.stringify(tokens)]) {
+    local.setItem('k', held)
+    storage.load()
+    await storage.save(tokens)
+  }
+  await storage.clear()
+  t.same(
+    posted.map((message) => (message as { replaces: string }).replaces),
+    ['', '', 'A1', 'A1'],
+  )
+  stop?.()
+})
