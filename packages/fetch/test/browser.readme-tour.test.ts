@@ -44,7 +44,9 @@ if (!existsSync(CHROMIUM)) {
         content: `${code}\nlocalStorage.setItem('tour-result', JSON.stringify({ status: me.status, body: await me.json() }))`,
       })
       await page.waitForFunction(() => localStorage.getItem('tour-result') !== null)
-      return JSON.parse((await page.evaluate(() => localStorage.getItem('tour-result'))) ?? '')
+      return JSON.parse(
+        (await page.evaluate(() => localStorage.getItem('tour-result'))) ?? '',
+      ) as unknown
     }
     t.match(await run(), { status: 200, body: { sub: 'alice' } }, 'logged in, then called')
     t.match(await run(), { status: 200, body: { sub: 'alice' } }, 'a second run restores it')
