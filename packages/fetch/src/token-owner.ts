@@ -18,11 +18,12 @@ import type { SessionEnd, SessionEndReason, StorageChange, TokenStorage } from '
 import { TokenSet } from './token-set.js'
 
 /**
- * A token this young is not renewed ahead of time, whatever its lifetime says: a server that
- * answers `expires_in: 0` (or 1) would otherwise have the client refresh before every request.
- * The server's 401 still says when it really ended.
+ * A token this young is not renewed ahead of time, whatever its lifetime says: with
+ * `expires_in: 1` a client would otherwise refresh before nearly every request. (`expires_in: 0`
+ * is read as no known expiry, see token-set.ts.) Two seconds, so that a token that has really
+ * expired by then — a demo's 2-second token — is still renewed before it is sent.
  */
-const MIN_AGE_BEFORE_RENEWAL_MS = 5_000
+const MIN_AGE_BEFORE_RENEWAL_MS = 2_000
 
 export interface TokenOwnerOptions {
   readonly stored: StoredTokens

@@ -151,9 +151,16 @@ export class TokenSet {
     const fresh = !isAbsent(field('access_token')) || !isAbsent(expiresIn) || !isAbsent(refreshIn)
     const issuedAt = given ?? (fresh ? (options.now ?? Date.now)() : undefined)
     const start = issuedAt ?? (options.now ?? Date.now)()
+    // `expires_in: 0` is no lifetime a server means (its token would be dead on arrival, and the
+    // client would refresh before every request): taken as "not known", like Keycloak's 0 below.
     const expiresAt =
       optionalTime(field('expiresAt'), 'expiresAt', where) ??
-      after(start, expiresIn, 'expires_in', where)
+      after(
+        start,
+        expiresIn === 0 || expiresIn === '0' ? undefined : expiresIn,
+        'expires_in',
+        where,
+      )
     // Keycloak answers `refresh_expires_in: 0` for a refresh token with no set end (an offline
     // token): not known to expire, so the server decides when it is refused.
     const refreshExpiresAt =
