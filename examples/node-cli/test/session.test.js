@@ -1,5 +1,6 @@
 // The session's life across runs of the CLI: one login, restores without logging in, one
 // refresh per expired access token, and a login prompt once the refresh token has expired.
+import { existsSync } from 'node:fs'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -73,6 +74,27 @@ t.test('an access token the server sees as expired costs exactly one refresh', a
   t.match(await api.counts(), { login: 1, refresh: 1 }, 'no further refresh')
   await assertNoSecrets(t, file, run, next)
 })
+
+t.test(
+  'two runs at once on one tokens file share the session: one refresh, no reuse',
+  async (t) => {
+    const { api, file, cli } = await setup(t)
+    await cli({ env: ALICE })
+    for (let round = 1; round <= 3; round++) {
+      // Past the access token's life and the server's reuseGrace: a run that refreshed with a
+      // refresh token the other had already rotated would end the session for both.
+      await api.advance(900 + 60)
+      const runs = await Promise.all([cli(), cli()])
+      t.same(
+        runs.map((run) => run.code),
+        [0, 0],
+        `round ${round}: both runs answered`,
+      )
+    }
+    t.match(await api.counts(), { login: 1, refresh: 3, refresh_reused: 0 })
+    t.notOk(existsSync(`${file}.lock`), 'no lock is left behind')
+  },
+)
 
 t.test('an access token this machine sees as expired is refreshed before it is sent', async (t) => {
   const { api, file, cli } = await setup(t)

@@ -19,6 +19,9 @@ export interface AuthFetch {
 }
 
 export interface AuthFetchWithLogin extends AuthFetch {
-  /** Runs the `login` callback (joining a login in flight) and resolves to the new tokens. */
-  login(): Promise<TokenSet>
+  /**
+   * Logs in (joining a login in flight) and resolves to the new tokens: the `login` callback gets
+   * `credentials`, or they are posted as JSON to `loginUrl`.
+   */
+  login(credentials?: unknown): Promise<TokenSet>
 }

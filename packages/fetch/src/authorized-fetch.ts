@@ -55,6 +55,8 @@ export function authorizedFetch(parts: AuthorizedFetchParts): FetchFunction {
   }
 
   const currentTokens = (signal: AbortSignal | undefined): Awaitable<TokenSet | null> => {
+    // Another process may have rotated the tokens in a shared file since: adopt them first.
+    owner.sync()
     const pending = refresher.pending
     if (pending) return recovering(abortable(pending, signal), signal)
     const tokens = owner.tokens

@@ -11,6 +11,7 @@
 import type { AuthFetch, AuthFetchWithLogin } from './auth-fetch.js'
 import { authorizedFetch } from './authorized-fetch.js'
 import { AuthError } from './errors.js'
+import { loginWithUrl } from './login-url.js'
 import type { AuthFetchOptions, LoginFunction } from './options.js'
 import { canRefresh, refreshGrantOf } from './refresh-grant.js'
 import { Refresher } from './refresher.js'
@@ -29,7 +30,7 @@ import type { TokenSet } from './token-set.js'
 const disposeKey: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
 
 export function createAuthFetch(
-  options: AuthFetchOptions & { login: LoginFunction },
+  options: AuthFetchOptions & ({ login: LoginFunction } | { loginUrl: string | URL }),
 ): AuthFetchWithLogin
 export function createAuthFetch(options: AuthFetchOptions): AuthFetch
 export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetchWithLogin {
@@ -42,7 +43,10 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     stored,
     canRefresh: (tokens) => canRefresh(grant, tokens),
   })
-  const refresher = new Refresher({ owner, grant, login: config.login, fetch, now })
+  const login = config.login ?? (config.loginUrl && loginWithUrl(config.loginUrl))
+  // Only a callback can log in by itself (it can ask the user); a loginUrl needs credentials.
+  const autoLogin = config.login !== undefined
+  const refresher = new Refresher({ owner, grant, login, autoLogin, fetch, onError, now })
   const retry = new RetryPolicy(config.retry, config.sleep, now)
 
   let disposed = false
@@ -53,7 +57,7 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
   const api = {
     fetch: authorizedFetch({
       origins: config.origins,
-      canLogin: config.login !== undefined,
+      canLogin: autoLogin,
       fetch,
       owner,
       refresher,
@@ -74,8 +78,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       if (tokens === null) return
       const ended = owner.end('logout', error)
       if (config.revocationUrl) {
-        const { revocationUrl: url, refreshParams: params } = config
-        const failure = await revoke(tokens, { url, params, fetch })
+        const { revocationUrl: url, refreshParams: params, clientAuthentication: client } = config
+        const failure = await revoke(tokens, { url, params, client, fetch })
         if (failure) onError(failure)
       }
       await ended
@@ -83,16 +87,22 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     [disposeKey]: () => {
       if (disposed) return
       disposed = true
+      owner.dispose()
       refresher.abort(new DOMException('The auth fetch was disposed', 'AbortError'))
     },
   }
   // Not enumerable, so that JSON.stringify(api) or a logger walking the object shows no token.
-  Object.defineProperty(api, 'tokens', { get: (): TokenSet | null => owner.tokens })
-  if (config.login === undefined) return api as AuthFetch
-  const login = async (): Promise<TokenSet> => {
+  Object.defineProperty(api, 'tokens', {
+    get: (): TokenSet | null => {
+      owner.sync()
+      return owner.tokens
+    },
+  })
+  if (login === undefined) return api as AuthFetch
+  const logIn = async (credentials?: unknown): Promise<TokenSet> => {
     assertUsable()
     if (owner.ready) await owner.ready
-    return refresher.login()
+    return refresher.login(credentials)
   }
-  return Object.assign(api as AuthFetch, { login })
+  return Object.assign(api as AuthFetch, { login: logIn })
 }

@@ -12,11 +12,17 @@
  * - `AUTH_REFRESH_FAILED`: a request retried with fresh tokens was refused (401) again.
  * - `AUTH_SESSION_EXPIRED`: the session is over — the refresh was rejected, the refresh token has
  *   expired or is missing, or logging in again failed — and the tokens are cleared.
- * - `AUTH_REFRESH_UNAVAILABLE`: the refresh could not be done right now (network error, 5xx, an
- *   unusable answer); the tokens are kept and a later request may try again.
+ * - `AUTH_REFRESH_UNAVAILABLE`: the refresh could not be done right now (network error, 5xx, a
+ *   redirect, an unusable or oversized answer); the tokens are kept and a later request may try
+ *   again.
+ * - `AUTH_CLIENT_REJECTED`: the token endpoint refused the client's own credentials (RFC 6749
+ *   §5.2 `invalid_client`): a configuration error. The tokens are kept and `onError` is told.
  */
 export type AuthErrorCode =
-  'AUTH_REFRESH_FAILED' | 'AUTH_SESSION_EXPIRED' | 'AUTH_REFRESH_UNAVAILABLE'
+  | 'AUTH_REFRESH_FAILED'
+  | 'AUTH_SESSION_EXPIRED'
+  | 'AUTH_REFRESH_UNAVAILABLE'
+  | 'AUTH_CLIENT_REJECTED'
 
 /** What an `AuthError` keeps of an HTTP response. */
 export interface ResponseSummary {

@@ -18,6 +18,35 @@ export interface TokenStorage {
   load(): unknown
   save(tokens: TokenSet): void | Promise<void>
   clear(): void | Promise<void>
+  /**
+   * Optional, for a storage that several clients share (tabs, processes): runs `critical` while
+   * no other client of this storage runs its own, so that one refreshes and the others adopt its
+   * result. Rejects (without running `critical`) when the lock cannot be had in time; the client
+   * then reports that to `onError` and refreshes without it. `signal` aborts the wait.
+   */
+  lock?: (<T>(critical: () => Promise<T>, signal: AbortSignal) => Promise<T>) | undefined
+  /**
+   * Optional: calls `listener` whenever another client changed the storage (a `storage` event, a
+   * `BroadcastChannel` message); returns a function that stops listening.
+   */
+  watch?: ((listener: (change: StorageChange) => void) => () => void) | undefined
+  /**
+   * Optional, for storages nothing can watch (a file): whether another client may have changed
+   * the storage since this one last read or wrote it. Asked before each use; must be cheap.
+   */
+  changed?: (() => boolean) | undefined
+}
+
+/** What another client sharing the storage did, as `watch` reports it. */
+export interface StorageChange {
+  /** What the storage holds now: anything `load()` returns; `null` once it was cleared. */
+  readonly value: unknown
+  /**
+   * Set when the change was made to a *copy* of this storage (a duplicated tab's
+   * `sessionStorage`): the access token of the tokens the change replaced. A client adopts the
+   * change only if those were its own tokens, since a copy may hold an unrelated session.
+   */
+  readonly replaces?: string | undefined
 }
 
 /** The signature of the global `fetch`. */
@@ -42,6 +71,18 @@ export interface AuthFetchOptions {
    * @default {}
    */
   refreshParams?: Readonly<Record<string, string>> | undefined
+  /**
+   * How this client authenticates to `refreshUrl` and `revocationUrl`, for servers that require
+   * it (RFC 6749 §2.3.1). The secret is sent only to those two URLs and never shown in an error.
+   * @default undefined (a public client: only `refreshParams`, e.g. `client_id`, is sent)
+   */
+  clientAuthentication?: ClientAuthentication | undefined
+  /**
+   * Posts `api.login(credentials)`'s credentials as JSON to this URL when there is no `login`
+   * callback, the way `@baton/express`'s `/login` takes them; the answer is a token response.
+   * @default undefined
+   */
+  loginUrl?: string | URL | undefined
   /**
    * Refreshes in your own way instead of `refreshUrl`; resolves to new tokens. Throw an error
    * with `status` 400 or 401 (or an `AuthError` `AUTH_SESSION_EXPIRED`) when the refresh token is
@@ -108,6 +149,18 @@ export interface AuthFetchOptions {
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined
 }
 
+/** Client authentication at the token endpoint (RFC 6749 §2.3.1). */
+export interface ClientAuthentication {
+  readonly clientId: string
+  readonly clientSecret: string
+  /**
+   * `client_secret_basic` (HTTP Basic, which RFC 6749 requires servers to support) or
+   * `client_secret_post` (`client_id` and `client_secret` in the form body).
+   * @default 'client_secret_basic'
+   */
+  readonly method?: 'client_secret_basic' | 'client_secret_post' | undefined
+}
+
 export interface RetryOptions {
   /**
    * The methods this client may send twice: retried once after a refresh, and once after a
@@ -137,6 +190,8 @@ export type RefreshFunction = (request: RefreshRequest) => TokenSetLike | Promis
 
 /** What the `login` option receives. */
 export interface LoginRequest {
+  /** What the caller gave `api.login(credentials)`; `undefined` for a login the client started. */
+  readonly credentials?: unknown
   /** Aborted when the client is disposed or logged out while the login runs. */
   readonly signal: AbortSignal
   /**
@@ -150,9 +205,10 @@ export type LoginFunction = (request: LoginRequest) => TokenSetLike | Promise<To
 
 /**
  * Why the session ended: `expired` (the refresh was rejected, or the refresh token has expired or
- * is missing), `login_failed` (the `login` callback failed), or `logout`.
+ * is missing), `login_failed` (the `login` callback failed), `logout`, or `elsewhere` (another
+ * client sharing the storage cleared it: it logged out, or its session ended).
  */
-export type SessionEndReason = 'expired' | 'login_failed' | 'logout'
+export type SessionEndReason = 'expired' | 'login_failed' | 'logout' | 'elsewhere'
 
 /** What `onSessionEnd` receives. */
 export interface SessionEnd {

@@ -10,6 +10,12 @@
  * - the session ended since → the same `AUTH_SESSION_EXPIRED` as everyone else;
  * - a renewal that started after the request was sent has failed → the same error, no new try;
  * - otherwise → start one.
+ *
+ * Clients sharing one storage (tabs, processes) renew as one (DESIGN.md behaviour 10): a refresh
+ * runs under the storage's lock, and first re-reads the storage. A client that waited for the
+ * lock while another refreshed finds the new tokens there — or already has them, handed over by
+ * the storage's channel before the lock was released, since a `localStorage` write can reach
+ * another tab after the lock does — and adopts them without a refresh of its own.
  */
 import { abortable } from './abort.js'
 import {
@@ -32,12 +38,21 @@ interface Flight {
   readonly promise: Promise<TokenSet>
 }
 
+/** What a refresh under the lock ended with when it produced no tokens: the session is over. */
+interface Refused {
+  readonly cause: ResponseSummary | ErrorSummary | undefined
+}
+
 export interface RefresherOptions {
   owner: TokenOwner
   grant: RefreshGrant | undefined
+  /** The `login` callback, or the `loginUrl` poster. */
   login: LoginFunction | undefined
+  /** Whether `login` may run without credentials, when a refresh cannot renew the session. */
+  autoLogin: boolean
   /** Handed to the `login` callback. */
   fetch: FetchFunction
+  onError: (error: unknown) => void
   now: () => number
 }
 
@@ -45,7 +60,9 @@ export class Refresher {
   readonly #owner: TokenOwner
   readonly #grant: RefreshGrant | undefined
   readonly #login: LoginFunction | undefined
+  readonly #autoLogin: boolean
   readonly #fetch: FetchFunction
+  readonly #onError: (error: unknown) => void
   readonly #now: () => number
   #controller = new AbortController()
   #flight: Flight | undefined
@@ -57,7 +74,9 @@ export class Refresher {
     this.#owner = options.owner
     this.#grant = options.grant
     this.#login = options.login
+    this.#autoLogin = options.autoLogin
     this.#fetch = options.fetch
+    this.#onError = options.onError
     this.#now = options.now
   }
 
@@ -102,13 +121,16 @@ export class Refresher {
     return this.#start('refresh')
   }
 
-  /** `api.login()`: joins a login in flight, else waits for a refresh in flight, then logs in. */
-  async login(): Promise<TokenSet> {
+  /**
+   * `api.login(credentials)`: joins a login in flight, else waits for a refresh in flight, then
+   * logs in with `credentials`.
+   */
+  async login(credentials?: unknown): Promise<TokenSet> {
     while (this.#flight) {
       if (this.#flight.kind === 'login') return this.#flight.promise
       await this.#flight.promise.catch(() => undefined)
     }
-    return this.#start('login')
+    return this.#start('login', credentials)
   }
 
   /**
@@ -120,14 +142,12 @@ export class Refresher {
     this.#controller = new AbortController()
   }
 
-  #start(kind: Operation): Promise<TokenSet> {
+  #start(kind: Operation, credentials?: unknown): Promise<TokenSet> {
     const epoch = ++this.#epoch
     const signal = this.#controller.signal
     // Started a microtask later, so that the flight is in place before any callback runs: a
-    // callback that calls back into this client joins it rather than starting another. This is
-    // the critical section that clients sharing one storage will run under a lock (DESIGN.md
-    // behaviour 10), re-reading the storage first through the token owner.
-    const critical = Promise.resolve().then(() => this.#renew(kind, signal))
+    // callback that calls back into this client joins it rather than starting another.
+    const critical = Promise.resolve().then(() => this.#renew(kind, signal, credentials))
     const promise = abortable(critical, signal)
       .catch((error: unknown) => {
         this.#lastFailure = { epoch, error }
@@ -140,37 +160,22 @@ export class Refresher {
     return promise
   }
 
-  async #renew(kind: Operation, signal: AbortSignal): Promise<TokenSet> {
+  async #renew(kind: Operation, signal: AbortSignal, credentials: unknown): Promise<TokenSet> {
     const stale = this.#owner.tokens
     let cause: ResponseSummary | ErrorSummary | undefined
     if (kind === 'refresh') {
-      if (stale !== null && canRefresh(this.#grant, stale)) {
-        const grant = this.#grant
-        const result = await this.#call(() => grant.refresh(stale, signal))
-        signal.throwIfAborted()
-        if (result.outcome === 'tokens') {
-          await this.#owner.set(result.tokens)
-          return result.tokens
-        }
-        if (result.outcome === 'unavailable') {
-          throw new AuthError(
-            'AUTH_REFRESH_UNAVAILABLE',
-            'The tokens could not be refreshed now; they are kept',
-            { cause: result.cause },
-          )
-        }
-        cause = result.cause
-      }
-      // Refused by the server, or the grant cannot refresh these tokens: the session is over.
-      // Forget the dead tokens before anything else, even if logging in again takes minutes.
-      await this.#owner.clear()
-      signal.throwIfAborted()
+      const outcome = await this.#owner.exclusive(() => this.#refreshShared(stale, signal), signal)
+      if (outcome instanceof TokenSet) return outcome
+      cause = outcome.cause
     }
-    if (this.#login === undefined) return this.#end('expired', 'The session has expired', cause)
+    const login = this.#login
+    if (login === undefined || (kind === 'refresh' && !this.#autoLogin)) {
+      return this.#end('expired', 'The session has expired', cause)
+    }
     let answer: unknown
     try {
-      const login = this.#login
-      answer = await this.#call(() => login({ signal, fetch: this.#fetch }))
+      const request = credentials === undefined ? {} : { credentials }
+      answer = await this.#call(() => login({ ...request, signal, fetch: this.#fetch }))
     } catch (error) {
       signal.throwIfAborted()
       return this.#end('login_failed', 'Logging in failed', summarizeError(error, secretsOf(stale)))
@@ -184,6 +189,53 @@ export class Refresher {
     }
     await this.#owner.set(tokens)
     return tokens
+  }
+
+  /**
+   * The critical section, under the storage's lock: adopt what another client stored since this
+   * renewal started (no refresh), else refresh and store the result before the lock is released.
+   * A refusal forgets the dead tokens — in the storage only while it still holds them — and
+   * resolves to why, so that logging in again (which may take minutes) runs outside the lock.
+   */
+  async #refreshShared(stale: TokenSet | null, signal: AbortSignal): Promise<TokenSet | Refused> {
+    signal.throwIfAborted()
+    const adopted = await this.#owner.reload()
+    const current = this.#owner.tokens
+    if (adopted !== null || (current !== null && current !== stale)) return current as TokenSet
+    let cause: ResponseSummary | ErrorSummary | undefined
+    if (current !== null && canRefresh(this.#grant, current)) {
+      const grant = this.#grant
+      const result = await this.#call(() => grant.refresh(current, signal))
+      signal.throwIfAborted()
+      if (result.outcome === 'tokens') {
+        await this.#owner.set(result.tokens)
+        return result.tokens
+      }
+      if (result.outcome === 'unavailable') {
+        throw new AuthError(
+          'AUTH_REFRESH_UNAVAILABLE',
+          'The tokens could not be refreshed now; they are kept',
+          { cause: result.cause },
+        )
+      }
+      if (result.outcome === 'client_rejected') {
+        // The client's own credentials are wrong: a configuration error the app must hear of,
+        // not a reason to end a session that may be fine.
+        const error = new AuthError(
+          'AUTH_CLIENT_REJECTED',
+          "The token endpoint refused this client's credentials; the tokens are kept",
+          { cause: result.cause },
+        )
+        this.#onError(error)
+        throw error
+      }
+      cause = result.cause
+    }
+    // Refused by the server, or the grant cannot refresh these tokens: the session is over.
+    // Forget the dead tokens before anything else, even if logging in again takes minutes.
+    await this.#owner.clear()
+    signal.throwIfAborted()
+    return { cause }
   }
 
   /** Runs a callback's synchronous part with `calling` set. */

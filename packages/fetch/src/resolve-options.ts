@@ -4,6 +4,10 @@
  * Durations are given in seconds and resolved to milliseconds, with an `Ms` suffix.
  */
 import { sleep } from './abort.js'
+import {
+  CLIENT_AUTHENTICATION_METHODS,
+  type ResolvedClientAuthentication,
+} from './client-authentication.js'
 import type {
   AuthFetchOptions,
   FetchFunction,
@@ -42,8 +46,10 @@ export interface ResolvedOptions {
   readonly refreshUrl: URL | undefined
   readonly refreshEncoding: 'form' | 'json'
   readonly refreshParams: Readonly<Record<string, string>>
+  readonly clientAuthentication: ResolvedClientAuthentication | undefined
   readonly refresh: RefreshFunction | undefined
   readonly login: LoginFunction | undefined
+  readonly loginUrl: URL | undefined
   readonly revocationUrl: URL | undefined
   readonly storage: TokenStorage
   readonly tokens: TokenSet | undefined
@@ -65,8 +71,10 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
     refreshUrl: true,
     refreshEncoding: true,
     refreshParams: true,
+    clientAuthentication: true,
     refresh: true,
     login: true,
+    loginUrl: true,
     revocationUrl: true,
     storage: true,
     tokens: true,
@@ -97,6 +105,9 @@ export function resolveOptions(options: AuthFetchOptions): ResolvedOptions {
   if (options.refreshUrl !== undefined && options.refresh !== undefined) {
     throw new TypeError(`${NAME}: give refreshUrl or refresh, not both`)
   }
+  if (options.loginUrl !== undefined && options.login !== undefined) {
+    throw new TypeError(`${NAME}: give loginUrl or login, not both`)
+  }
   const fetchFunction = options.fetch ?? globalThis.fetch
   const now = optionalFunction(options.now, 'now') ?? DEFAULTS.now
   const onError = optionalFunction(options.onError, 'onError') ?? defaultOnError()
@@ -107,8 +118,10 @@ export function resolveOptions(options: AuthFetchOptions): ResolvedOptions {
       oneOf(options.refreshEncoding, ['form', 'json'], 'refreshEncoding') ??
       DEFAULTS.refreshEncoding,
     refreshParams: resolveParams(options.refreshParams),
+    clientAuthentication: resolveClientAuthentication(options.clientAuthentication),
     refresh: optionalFunction(options.refresh, 'refresh'),
     login: optionalFunction(options.login, 'login'),
+    loginUrl: optionalUrl(options.loginUrl, 'loginUrl'),
     revocationUrl: optionalUrl(options.revocationUrl, 'revocationUrl'),
     storage: resolveStorage(options.storage),
     tokens: resolveTokens(options.tokens, now),
@@ -166,6 +179,32 @@ function resolveParams(params: unknown): Readonly<Record<string, string>> {
     resolved[key] = value
   }
   return Object.freeze(resolved)
+}
+
+function resolveClientAuthentication(value: unknown): ResolvedClientAuthentication | undefined {
+  if (value === undefined) return undefined
+  const client = (typeof value === 'object' && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >
+  const { clientId, clientSecret, method = 'client_secret_basic' } = client
+  if (typeof clientId !== 'string' || clientId === '') {
+    throw new TypeError(`${NAME}: clientAuthentication.clientId must be a non-empty string`)
+  }
+  if (typeof clientSecret !== 'string' || clientSecret === '') {
+    throw new TypeError(`${NAME}: clientAuthentication.clientSecret must be a non-empty string`)
+  }
+  const methods: readonly unknown[] = CLIENT_AUTHENTICATION_METHODS
+  if (!methods.includes(method)) {
+    throw new TypeError(
+      `${NAME}: clientAuthentication.method must be ${CLIENT_AUTHENTICATION_METHODS.map((m) => `'${m}'`).join(' or ')}`,
+    )
+  }
+  return Object.freeze({
+    clientId,
+    clientSecret,
+    method: method as ResolvedClientAuthentication['method'],
+  })
 }
 
 function resolveStorage(storage: TokenStorage | undefined): TokenStorage {

@@ -6,12 +6,24 @@
  *
  * Nothing here assumes a refresh token: whether a set can be refreshed is the grant's question
  * (`canRefresh`, given by the wiring), so a client whose refresh token never reaches JavaScript (cookie mode) fits.
- * Adopting what another client sharing the storage wrote will be `adopt(await stored.load())`.
+ *
+ * Clients that share one storage (tabs on `localStorage`, a duplicated tab, processes on one
+ * file) act as one (DESIGN.md behaviour 10): this owner adopts what the others wrote — when the
+ * storage reports a change (`watch`), when it says it may have changed (`changed`, asked on each
+ * use), and under the renewal lock, before refreshing (`reload`) — and ends the session when they
+ * cleared it.
  */
 import { AuthError, isAuthError } from './errors.js'
-import type { SessionEnd, SessionEndReason } from './options.js'
+import type { SessionEnd, SessionEndReason, StorageChange, TokenStorage } from './options.js'
 import { TokenSet } from './token-set.js'
-import type { TokenStorage } from './options.js'
+
+/**
+ * A token this young is not renewed ahead of time, whatever its lifetime says: with
+ * `expires_in: 1` a client would otherwise refresh before nearly every request. (`expires_in: 0`
+ * is read as no known expiry, see token-set.ts.) Two seconds, so that a token that has really
+ * expired by then — a demo's 2-second token — is still renewed before it is sent.
+ */
+const MIN_AGE_BEFORE_RENEWAL_MS = 2_000
 
 export interface TokenOwnerOptions {
   readonly stored: StoredTokens
@@ -34,10 +46,12 @@ export class TokenOwner {
   #refused: TokenSet | null = null
   #endError = new AuthError('AUTH_SESSION_EXPIRED', 'There is no session')
   readonly #ready: Promise<void> | undefined
+  readonly #unwatch: () => void
 
   constructor(options: TokenOwnerOptions) {
     this.#options = options
     this.#stored = options.stored
+    this.#unwatch = this.#stored.watch((change) => this.#onChange(change))
     if (options.tokens) {
       this.#tokens = options.tokens
       return
@@ -45,6 +59,47 @@ export class TokenOwner {
     const loaded = this.#stored.load()
     if (loaded instanceof Promise) this.#ready = loaded.then((tokens) => this.#adopt(tokens))
     else this.#adopt(loaded)
+  }
+
+  /** Stops listening to the other clients of the storage. */
+  dispose(): void {
+    this.#unwatch()
+  }
+
+  /**
+   * Before a use: adopts what another client wrote to a storage that cannot report changes
+   * itself (a file), when it says it may have changed. Writes of this client still on their
+   * way are not mistaken for such a change.
+   */
+  sync(): void {
+    if (!this.#stored.changed()) return
+    const loaded = this.#stored.load()
+    if (loaded instanceof Promise) {
+      void loaded.then((value) => this.#onChange({ value }))
+    } else {
+      this.#onChange({ value: loaded })
+    }
+  }
+
+  /**
+   * Under the renewal lock, before refreshing: the tokens another client stored since, if they
+   * are newer than ours (then adopted), else `null`. Only for a storage others may share: a
+   * private one holds nothing we do not know, or older tokens than the ones given at start.
+   */
+  async reload(): Promise<TokenSet | null> {
+    if (!this.#stored.shared) return null
+    const loaded = await this.#stored.load()
+    const current = this.#tokens
+    if (loaded === null || sameTokens(loaded, current)) return null
+    if (current !== null && (loaded.issuedAt ?? 0) < (current.issuedAt ?? 0)) return null
+    this.#tokens = loaded
+    this.#notify(loaded)
+    return loaded
+  }
+
+  /** Runs `critical` while no other client of the storage runs its own renewal. */
+  exclusive<T>(critical: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.#stored.lock(critical, signal)
   }
 
   /** The current tokens; `null` when there is no session. */
@@ -80,13 +135,16 @@ export class TokenOwner {
   }
 
   /**
-   * After a renewal failed for a transient reason: the tokens that can still be sent (not
+   * After a renewal failed for a transient reason (or because the token endpoint refused the
+   * client itself, which says nothing of the tokens): the tokens that can still be sent (not
    * refused, not expired), else the failure, shared.
    */
   usableAfter(error: unknown): TokenSet {
     const current = this.#tokens
     if (
-      !isAuthError(error, 'AUTH_REFRESH_UNAVAILABLE') ||
+      !(
+        isAuthError(error, 'AUTH_REFRESH_UNAVAILABLE') || isAuthError(error, 'AUTH_CLIENT_REJECTED')
+      ) ||
       current === null ||
       current === this.#refused ||
       expiresAt(current) <= this.#options.now()
@@ -103,38 +161,87 @@ export class TokenOwner {
     await this.#stored.save(tokens)
   }
 
-  /** Forgets the tokens, in memory and in the storage. */
+  /**
+   * Forgets the tokens that failed, in memory and in the storage — there only while it still
+   * holds them: another client may have stored a newer session since (a login in another tab).
+   */
   async clear(): Promise<void> {
-    if (this.#tokens === null) return
+    const tokens = this.#tokens
+    if (tokens === null) return
     this.#tokens = null
     this.#notify(null)
-    await this.#stored.clear()
+    await this.#stored.clearIf(tokens)
   }
 
-  /** Ends the session: forgets the tokens, records why, and tells `onSessionEnd` once. */
+  /**
+   * Ends the session: forgets the tokens, records why, and tells `onSessionEnd` once. A logout
+   * clears the storage whatever it holds: it ends the session for every client sharing it.
+   */
   end(reason: SessionEndReason, error: AuthError<'AUTH_SESSION_EXPIRED'>): Promise<void> {
     // A logout forgets what a 401 refused, too: whatever comes next starts clean.
     if (reason === 'logout') this.#refused = null
     this.#endError = error
-    const cleared = this.clear()
+    const cleared = reason === 'logout' ? this.#forget() : this.clear()
     this.#call(() =>
       this.#options.onSessionEnd(reason === 'logout' ? { reason } : { reason, error }),
     )
     return cleared
   }
 
-  /** Takes tokens read from the storage; they are not written back. */
+  async #forget(): Promise<void> {
+    this.#tokens = null
+    this.#notify(null)
+    await this.#stored.clear()
+  }
+
+  /** Takes tokens read from the storage at start; they are not written back. */
   #adopt(tokens: TokenSet | null): void {
     if (tokens !== null) this.#tokens = tokens
   }
 
   /**
+   * Another client changed the storage. Its tokens replace ours (no refresh needed); a cleared
+   * storage ends our session too, without a request. A change to a copy of the storage (see
+   * `StorageChange.replaces`) counts only if it replaced our tokens, and is then written to our
+   * copy too, so that a reload of this tab does not bring the replaced tokens back.
+   */
+  #onChange(change: { readonly value: unknown; readonly replaces?: string | undefined }): void {
+    const current = this.#tokens
+    if (change.replaces !== undefined && change.replaces !== current?.accessToken) return
+    const tokens = this.#stored.parse(change.value)
+    // Garbage another client wrote says nothing about the session.
+    if (tokens === undefined || sameTokens(tokens, current)) return
+    if (tokens === null) {
+      // current is not null here: sameTokens(null, null) returned above.
+      this.#endError = new AuthError('AUTH_SESSION_EXPIRED', 'The session ended in another client')
+      this.#tokens = null
+      this.#notify(null)
+      this.#call(() => this.#options.onSessionEnd({ reason: 'elsewhere', error: this.#endError }))
+      if (change.replaces !== undefined) void this.#stored.clearIf(current as TokenSet)
+      return
+    }
+    this.#tokens = tokens
+    this.#notify(tokens)
+    if (change.replaces !== undefined && current !== null) {
+      void this.#stored.saveIf(current, tokens)
+    }
+  }
+
+  /**
    * When to renew ahead: `refreshBefore` early, but never earlier than half-way through the
-   * token's life — with a lifetime shorter than the window, every request would refresh.
+   * token's life — with a lifetime shorter than the window, every request would refresh — nor
+   * sooner than `MIN_AGE_BEFORE_RENEWAL_MS` after issue. Tokens of unknown age (handed over
+   * without `issuedAt`) are renewed `refreshBefore` early, as configured.
    */
   #renewAt(tokens: TokenSet): number {
     const expiry = expiresAt(tokens)
-    return expiry - Math.min(this.#options.refreshBeforeMs, (expiry - tokens.issuedAt) / 2)
+    const { refreshBeforeMs } = this.#options
+    if (tokens.issuedAt === undefined) return expiry - refreshBeforeMs
+    const lifetime = expiry - tokens.issuedAt
+    const ahead = Math.min(refreshBeforeMs, lifetime / 2)
+    // (A negative lifetime is no lifetime a server gave: no floor for it.)
+    const earliest = lifetime >= 0 ? tokens.issuedAt + MIN_AGE_BEFORE_RENEWAL_MS : -Infinity
+    return Math.max(expiry - ahead, earliest)
   }
 
   #notify(tokens: TokenSet | null): void {
@@ -156,24 +263,40 @@ function expiresAt(tokens: TokenSet): number {
   return tokens.expiresAt ?? Infinity
 }
 
+/** Whether two sets hold the same tokens (a set read back from the storage is a new object). */
+function sameTokens(a: TokenSet | null, b: TokenSet | null): boolean {
+  if (a === null || b === null) return a === b
+  return a.accessToken === b.accessToken && a.refreshToken === b.refreshToken
+}
+
 /**
  * The one door to the `storage` option: every read and write of it goes through here. Reads are
  * parsed (garbage counts as nothing saved), writes run one at a time in the order they were asked
  * for, and a failing storage never fails a request: its errors go to `onError`.
  *
- * Clients that share one storage (tabs, processes) will re-read it here before refreshing, and
- * clear it only while it still holds the tokens that failed: both are questions for this door.
+ * For clients sharing the storage it also holds the renewal lock (`lock`, or none), the watch of
+ * the others' changes, and the conditional writes (`clearIf`, `saveIf`) that leave alone what
+ * another client stored meanwhile.
  */
 export class StoredTokens {
   readonly #storage: TokenStorage
   readonly #onError: (error: unknown) => void
   readonly #now: () => number
   #writes: Promise<void> = Promise.resolve()
+  #pendingWrites = 0
 
   constructor(storage: TokenStorage, onError: (error: unknown) => void, now: () => number) {
     this.#storage = storage
     this.#onError = onError
     this.#now = now
+  }
+
+  /** Whether other clients may share this storage: it can lock, be watched, or say it changed. */
+  get shared(): boolean {
+    const storage = this.#storage
+    return (
+      storage.lock !== undefined || storage.watch !== undefined || storage.changed !== undefined
+    )
   }
 
   /**
@@ -189,9 +312,9 @@ export class StoredTokens {
       this.#onError(error)
       return null
     }
-    if (!isThenable(loaded)) return this.#parse(loaded)
+    if (!isThenable(loaded)) return this.parse(loaded) ?? null
     return Promise.resolve(loaded).then(
-      (value) => this.#parse(value),
+      (value) => this.parse(value) ?? null,
       (error: unknown) => {
         this.#onError(error)
         return null
@@ -207,13 +330,73 @@ export class StoredTokens {
     return this.#write(() => this.#storage.clear())
   }
 
-  #parse(value: unknown): TokenSet | null {
+  /** Clears the storage only while it still holds `failed` (or nothing readable). */
+  clearIf(failed: TokenSet): Promise<void> {
+    return this.#write(async () => {
+      const held = await this.load()
+      if (held === null || sameTokens(held, failed)) await this.#storage.clear()
+    })
+  }
+
+  /** Writes `next` only while the storage still holds `previous`: it never goes back in time. */
+  saveIf(previous: TokenSet, next: TokenSet): Promise<void> {
+    return this.#write(async () => {
+      if (sameTokens(await this.load(), previous)) await this.#storage.save(next)
+    })
+  }
+
+  /**
+   * Runs `critical` under the storage's lock. A lock that cannot be had (timed out: a tab frozen
+   * while holding it, a process that hangs) is reported to `onError`, and `critical` runs anyway:
+   * a refresh that might be a second one (which the server answers idempotently) beats a client
+   * stuck forever. An error of `critical` itself, or an abort, is not retried.
+   */
+  async lock<T>(critical: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const storage = this.#storage
+    if (storage.lock === undefined) return critical()
+    let entered = false
+    try {
+      return await storage.lock(() => {
+        entered = true
+        return critical()
+      }, signal)
+    } catch (error) {
+      if (entered || signal.aborted) throw error
+      this.#onError(error)
+      return critical()
+    }
+  }
+
+  /** Listens to the changes other clients make; returns a function that stops listening. */
+  watch(listener: (change: StorageChange) => void): () => void {
+    if (this.#storage.watch === undefined) return () => undefined
+    try {
+      return this.#storage.watch(listener)
+    } catch (error) {
+      this.#onError(error)
+      return () => undefined
+    }
+  }
+
+  /** Whether another client may have changed the storage; never while our own writes run. */
+  changed(): boolean {
+    if (this.#storage.changed === undefined || this.#pendingWrites > 0) return false
+    try {
+      return this.#storage.changed()
+    } catch (error) {
+      this.#onError(error)
+      return false
+    }
+  }
+
+  /** Storage contents as tokens: `null` for nothing, `undefined` for garbage (told `onError`). */
+  parse(value: unknown): TokenSet | null | undefined {
     if (value === null || value === undefined || value === '') return null
     try {
       return TokenSet.parse(value, { now: this.#now })
     } catch (error) {
       this.#onError(error)
-      return null
+      return undefined
     }
   }
 
@@ -222,7 +405,13 @@ export class StoredTokens {
    * the request that caused it: the tokens in memory are good. Its error goes to `onError`.
    */
   #write(operation: () => void | Promise<void>): Promise<void> {
-    const write = this.#writes.then(operation).catch(this.#onError)
+    this.#pendingWrites += 1
+    const write = this.#writes
+      .then(operation)
+      .catch(this.#onError)
+      .finally(() => {
+        this.#pendingWrites -= 1
+      })
     this.#writes = write
     return write
   }

@@ -20,7 +20,11 @@ export interface TokenSetInit {
   refreshExpiresAt?: number | undefined
   /** The granted scope, space-delimited (RFC 6749 §3.3). */
   scope?: string | undefined
-  /** When the tokens were issued, epoch milliseconds. @default now */
+  /**
+   * When the tokens were issued, epoch milliseconds. Unknown, the access token's lifetime is
+   * unknown too, and it is renewed `refreshBefore` ahead of `expiresAt`.
+   * @default undefined
+   */
   issuedAt?: number | undefined
 }
 
@@ -44,7 +48,7 @@ export interface TokenSetJSON {
   refreshToken?: string
   refreshExpiresAt?: number
   scope?: string
-  issuedAt: number
+  issuedAt?: number
 }
 
 /** Anything `TokenSet.parse` accepts without a JSON string round trip. */
@@ -65,6 +69,13 @@ const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
 
 const VSCHARS = /^[\x20-\x7e]+$/
 
+/**
+ * The longest token or scope accepted, in characters. `@baton/express` refuses tokens over 8192;
+ * four times that leaves room for other servers' large JWTs, while a 300 MB "token" (which a
+ * hostile or broken server once got kept, at 2.2 GB of memory) is refused as a bad answer.
+ */
+export const MAX_FIELD_LENGTH = 32_768
+
 export class TokenSet {
   readonly #accessToken: string
   readonly #refreshToken: string | undefined
@@ -72,7 +83,8 @@ export class TokenSet {
   readonly expiresAt: number | undefined
   readonly refreshExpiresAt: number | undefined
   readonly scope: string | undefined
-  readonly issuedAt: number
+  /** Epoch milliseconds; `undefined` when the tokens were handed over without it. */
+  readonly issuedAt: number | undefined
 
   /** @throws TypeError naming the field (never its value) when a field is malformed. */
   constructor(init: TokenSetInit) {
@@ -91,7 +103,7 @@ export class TokenSet {
     this.expiresAt = optionalTime(init.expiresAt, 'expiresAt', where)
     this.refreshExpiresAt = optionalTime(init.refreshExpiresAt, 'refreshExpiresAt', where)
     this.scope = optionalString(init.scope, 'scope', where)
-    this.issuedAt = optionalTime(init.issuedAt, 'issuedAt', where) ?? Date.now()
+    this.issuedAt = optionalTime(init.issuedAt, 'issuedAt', where)
   }
 
   get accessToken(): string {
@@ -124,22 +136,37 @@ export class TokenSet {
     if (!isRecord(value) || Array.isArray(value)) {
       throw new TypeError(`${where}: expected an object with an accessToken or access_token`)
     }
+    // Data first: a method of the same name (openid-client's `expiresIn()`) is not a value.
+    const field = (name: string): unknown =>
+      typeof value[name] === 'function' ? undefined : value[name]
     const pick = (camel: string, snake: string): unknown =>
-      isAbsent(value[camel]) ? value[snake] : value[camel]
+      isAbsent(field(camel)) ? field(snake) : field(camel)
 
     const accessToken = requiredString(pick('accessToken', 'access_token'), 'accessToken', where)
-    const issuedAt =
-      optionalTime(pick('issuedAt', 'issued_at'), 'issuedAt', where) ?? (options.now ?? Date.now)()
+    const expiresIn = pick('expiresIn', 'expires_in')
+    const refreshIn = pick('refreshExpiresIn', 'refresh_expires_in')
+    const given = optionalTime(pick('issuedAt', 'issued_at'), 'issuedAt', where)
+    // A token response (or relative lifetimes) was issued just now; a restored set whose
+    // `issuedAt` is missing is of unknown age, and stays so.
+    const fresh = !isAbsent(field('access_token')) || !isAbsent(expiresIn) || !isAbsent(refreshIn)
+    const issuedAt = given ?? (fresh ? (options.now ?? Date.now)() : undefined)
+    const start = issuedAt ?? (options.now ?? Date.now)()
+    // `expires_in: 0` is no lifetime a server means (its token would be dead on arrival, and the
+    // client would refresh before every request): taken as "not known", like Keycloak's 0 below.
     const expiresAt =
-      optionalTime(value.expiresAt, 'expiresAt', where) ??
-      after(issuedAt, pick('expiresIn', 'expires_in'), 'expires_in', where)
+      optionalTime(field('expiresAt'), 'expiresAt', where) ??
+      after(
+        start,
+        expiresIn === 0 || expiresIn === '0' ? undefined : expiresIn,
+        'expires_in',
+        where,
+      )
     // Keycloak answers `refresh_expires_in: 0` for a refresh token with no set end (an offline
     // token): not known to expire, so the server decides when it is refused.
-    const refreshIn = pick('refreshExpiresIn', 'refresh_expires_in')
     const refreshExpiresAt =
-      optionalTime(value.refreshExpiresAt, 'refreshExpiresAt', where) ??
+      optionalTime(field('refreshExpiresAt'), 'refreshExpiresAt', where) ??
       after(
-        issuedAt,
+        start,
         refreshIn === 0 || refreshIn === '0' ? undefined : refreshIn,
         'refresh_expires_in',
         where,
@@ -150,17 +177,14 @@ export class TokenSet {
       expiresAt,
       refreshToken: optionalString(pick('refreshToken', 'refresh_token'), 'refreshToken', where),
       refreshExpiresAt,
-      scope: optionalString(value.scope, 'scope', where),
+      scope: optionalString(field('scope'), 'scope', where),
       issuedAt,
     })
   }
 
   toJSON(): TokenSetJSON {
-    const json: TokenSetJSON = {
-      accessToken: this.#accessToken,
-      tokenType: this.tokenType,
-      issuedAt: this.issuedAt,
-    }
+    const json: TokenSetJSON = { accessToken: this.#accessToken, tokenType: this.tokenType }
+    if (this.issuedAt !== undefined) json.issuedAt = this.issuedAt
     if (this.expiresAt !== undefined) json.expiresAt = this.expiresAt
     if (this.#refreshToken !== undefined) json.refreshToken = this.#refreshToken
     if (this.refreshExpiresAt !== undefined) json.refreshExpiresAt = this.refreshExpiresAt
@@ -195,6 +219,9 @@ function isAbsent(value: unknown): value is undefined | null | '' {
 function requiredString(value: unknown, name: string, where: string): string {
   if (isAbsent(value)) throw new TypeError(`${where}: ${name} is missing`)
   if (typeof value !== 'string') throw new TypeError(`${where}: ${name} must be a string`)
+  if (value.length > MAX_FIELD_LENGTH) {
+    throw new TypeError(`${where}: ${name} is longer than ${MAX_FIELD_LENGTH} characters`)
+  }
   return value
 }
 

@@ -1,27 +1,10 @@
 // Redirects, with the real global fetch and two servers on 127.0.0.1:0 (two ports, two origins).
 // fetch drops `Authorization` when a redirect leaves the origin, so a 401 from another origin
 // refused no token of ours: it is the caller's answer, and it costs no refresh and no session.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
 import type { SessionEnd } from '../src/options.js'
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void
-
-async function listen(t: Test, handler: Handler): Promise<string> {
-  const server = createServer(handler)
-  server.listen(0, '127.0.0.1')
-  await new Promise<void>((resolve) => server.once('listening', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
+import { listen } from './fixtures/listen.js'
 
 /**
  * Ours: `/moved` redirects to the other origin, `/same` to our own `/api`, which takes `A2`

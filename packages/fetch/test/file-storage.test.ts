@@ -103,6 +103,7 @@ t.test('a crash between the write and the rename leaves the old file intact', as
     'new-access',
     'the stray file is harmless',
   )
+  t.same(readdirSync(dir), ['tokens.json'], 'and the next save removed it')
 })
 
 t.test('a failed rename removes the temporary file and reports the error', async (t) => {
@@ -157,4 +158,53 @@ t.test('a client persists its refreshed tokens to the file', async (t) => {
   t.equal(modeOf(file), 0o600)
   await api.logout()
   t.equal(existsSync(file), false)
+})
+
+t.test('the directory is flushed after the rename, where the platform can', async (t) => {
+  const actual = await import('node:fs/promises')
+  const dir = t.testdir()
+  const file = join(dir, 'tokens.json')
+  const synced: string[] = []
+  let directory: 'refused' | 'unsyncable' | 'ok' = 'ok'
+  const { fileStorage: mocked } = await t.mockImport<typeof FileStorageModule>(
+    '../src/file-storage.js',
+    {
+      'node:fs/promises': {
+        ...actual,
+        open: async (path: string, ...rest: []) => {
+          const handle = await actual.open(path, ...rest)
+          if (path !== dir) return handle
+          if (directory === 'refused') {
+            await handle.close()
+            throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' })
+          }
+          return Object.assign(handle, {
+            sync: async () => {
+              synced.push(directory)
+              if (directory === 'unsyncable')
+                throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' })
+            },
+          })
+        },
+      },
+    },
+  )
+  const storage = mocked(file)
+  await storage.save(oldTokens)
+  await storage.clear()
+  t.same(synced, ['ok', 'ok'], 'after the rename, and after the unlink')
+  directory = 'unsyncable'
+  await storage.save(newTokens)
+  directory = 'refused'
+  await storage.save(newTokens)
+  t.same(synced, ['ok', 'ok', 'unsyncable'])
+  t.same(TokenSet.parse(readFileSync(file, 'utf8')).accessToken, 'new-access', 'saved all the same')
+})
+
+t.test('a path that cannot be looked at is an error, not a missing file', async (t) => {
+  const dir = t.testdir({ 'a-file': 'x' })
+  t.throws(() => fileStorage(join(dir, 'a-file', 'tokens.json')).load(), { code: 'ENOTDIR' })
+  const storage = fileStorage(join(dir, 'tokens.json'))
+  await storage.save(oldTokens)
+  t.equal(storage.changed(), false, 'its own write is not a change')
 })

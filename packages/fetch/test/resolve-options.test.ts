@@ -126,6 +126,19 @@ t.test('each bad option is named in its TypeError', async (t) => {
     ['onError', { onError: 1 }, /onError must be a function/],
     ['now', { now: 1 }, /now must be a function/],
     ['sleep', { sleep: 1 }, /sleep must be a function/],
+    ['both login modes', { login: () => ({}), loginUrl: '/login' }, /loginUrl or login/],
+    ['loginUrl', { loginUrl: 'ftp://a.test/' }, /loginUrl must be an http\(s\) URL/],
+    ['clientAuthentication', { clientAuthentication: 'x' }, /clientAuthentication\.clientId/],
+    [
+      'clientAuthentication.clientSecret',
+      { clientAuthentication: { clientId: 'a', clientSecret: '' } },
+      /clientAuthentication\.clientSecret must be a non-empty string/,
+    ],
+    [
+      'clientAuthentication.method',
+      { clientAuthentication: { clientId: 'a', clientSecret: 'b', method: 'private_key_jwt' } },
+      /clientAuthentication\.method must be 'client_secret_basic' or 'client_secret_post'/,
+    ],
   ]
   for (const [name, options, message] of cases) {
     t.throws(

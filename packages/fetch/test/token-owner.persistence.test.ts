@@ -59,7 +59,7 @@ t.test('an expired refresh token ends the session at the first request', async (
   t.type(error, AuthError)
   t.equal((error as AuthError).code, 'AUTH_SESSION_EXPIRED')
   t.same(ends, ['expired'])
-  t.same(storage.log, ['load', 'clear'])
+  t.same(storage.log, ['load', 'load', 'clear'])
   t.equal(server.calls.length, 0, 'nothing was sent')
 })
 
@@ -85,7 +85,7 @@ t.test('an expired refresh token with login configured logs in once', async (t) 
     [200, 200],
   )
   t.equal(logins, 1)
-  t.same(storage.log, ['load', 'clear', 'save A2'])
+  t.same(storage.log, ['load', 'load', 'clear', 'save A2'])
 })
 
 t.test('the tokens option wins over the storage, which is not read', async (t) => {

@@ -164,11 +164,52 @@ t.test(
 t.test('a refresh token with refresh_expires_in: 0 is still used to refresh', async (t) => {
   const { server, api } = client((server) => ({
     access_token: server.access,
-    expires_in: 0,
+    expires_in: 60,
     refresh_token: server.refresh,
     refresh_expires_in: 0,
   }))
+  server.clock.advance(60)
   t.equal((await api.fetch(API)).status, 200)
   t.equal(server.refreshCalls().length, 1, 'refreshed before sending, not ended')
   t.equal(server.apiCalls()[0]?.authorization, 'Bearer A2')
+})
+
+t.test('expires_in: 0 is no known expiry: no refresh before every request', async (t) => {
+  const { server, api } = client((server) => ({
+    access_token: server.access,
+    expires_in: 0,
+    refresh_token: server.refresh,
+  }))
+  for (let request = 0; request < 5; request++) await api.fetch(API)
+  t.equal(server.refreshCalls().length, 0, 'not renewed ahead: the 401 will say when')
+  t.ok(server.apiCalls().every((call) => call.authorization === 'Bearer A1'))
+})
+
+t.test('a tiny lifetime is renewed at most once per few seconds', async (t) => {
+  const { server, api } = client((server) => ({
+    access_token: server.access,
+    expires_in: 1,
+    refresh_token: server.refresh,
+  }))
+  await api.fetch(API)
+  server.clock.advance(1)
+  await api.fetch(API)
+  t.equal(server.refreshCalls().length, 0, 'one second old, though past its half-life: not yet')
+  server.clock.advance(1)
+  await api.fetch(API)
+  await api.fetch(API)
+  t.equal(server.refreshCalls().length, 1, 'two seconds old: once, and not again at once')
+})
+
+t.test('tokens restored without issuedAt honour refreshBefore as configured', async (t) => {
+  const { server, api } = client(
+    (server) => server.initial({ issuedAt: undefined, expiresAt: server.clock() + 20_000 }),
+    { refreshBefore: 15 },
+  )
+  server.clock.advance(4) // 16 s left
+  await api.fetch(API)
+  t.equal(server.refreshCalls().length, 0)
+  server.clock.advance(2) // 14 s left: inside 15 s, before the half-life it would assume
+  await api.fetch(API)
+  t.equal(server.refreshCalls().length, 1, 'renewed 15 s ahead, not at an assumed half-life')
 })

@@ -32,12 +32,19 @@ t.test('camelCase JSON round-trips through toJSON and parse', async (t) => {
   t.equal(TokenSet.parse(tokens), tokens, 'a TokenSet is returned as is')
 })
 
-t.test('the smallest set: only an access token', async (t) => {
+t.test('the smallest set: only an access token, of unknown age', async (t) => {
   const tokens = TokenSet.parse({ accessToken: 'a' }, { now })
-  t.same(tokens.toJSON(), { accessToken: 'a', tokenType: 'Bearer', issuedAt: NOW })
+  t.same(tokens.toJSON(), { accessToken: 'a', tokenType: 'Bearer' })
   t.equal(tokens.refreshToken, undefined)
   t.equal(tokens.expiresAt, undefined)
-  t.ok(new TokenSet({ accessToken: 'a' }).issuedAt >= NOW, 'the constructor stamps issuedAt')
+  t.equal(tokens.issuedAt, undefined, 'a restored set without issuedAt is of unknown age')
+  t.equal(new TokenSet({ accessToken: 'a' }).issuedAt, undefined)
+})
+
+t.test('a token response was issued now, even without a lifetime', async (t) => {
+  t.equal(TokenSet.parse({ access_token: 'a' }, { now }).issuedAt, NOW)
+  t.equal(TokenSet.parse({ accessToken: 'a', expiresIn: 60 }, { now }).issuedAt, NOW)
+  t.equal(TokenSet.parse({ accessToken: 'a', refresh_expires_in: 60 }, { now }).issuedAt, NOW)
 })
 
 t.test('an RFC 6749 token response is read, its lifetimes counted from now', async (t) => {
@@ -65,24 +72,23 @@ t.test('an RFC 6749 token response is read, its lifetimes counted from now', asy
   t.equal(later.expiresAt, NOW + 61_000, 'relative to issuedAt when it is given')
 })
 
-t.test(
-  'a refresh lifetime of 0 (Keycloak, for a token with no set end) is no known end',
-  async (t) => {
-    for (const zero of [0, '0']) {
-      const tokens = TokenSet.parse(
-        { access_token: 'a', expires_in: 0, refresh_token: 'r', refresh_expires_in: zero },
-        { now },
-      )
-      t.equal(tokens.refreshExpiresAt, undefined, `refresh_expires_in: ${JSON.stringify(zero)}`)
-      t.equal(tokens.expiresAt, NOW, 'expires_in: 0 still means the access token has expired')
-    }
-    const camel = TokenSet.parse(
-      { accessToken: 'a', refreshToken: 'r', refreshExpiresIn: 0 },
+t.test('a lifetime of 0 (Keycloak, for a token with no set end) is no known end', async (t) => {
+  for (const zero of [0, '0']) {
+    const tokens = TokenSet.parse(
+      { access_token: 'a', expires_in: zero, refresh_token: 'r', refresh_expires_in: zero },
       { now },
     )
-    t.equal(camel.refreshExpiresAt, undefined)
-  },
-)
+    t.equal(tokens.refreshExpiresAt, undefined, `refresh_expires_in: ${JSON.stringify(zero)}`)
+    // A token dead on arrival is no lifetime a server means; read as 0, it had every request
+    // refresh first. The server's 401 says when it ends.
+    t.equal(tokens.expiresAt, undefined, `expires_in: ${JSON.stringify(zero)}`)
+  }
+  const camel = TokenSet.parse(
+    { accessToken: 'a', refreshToken: 'r', refreshExpiresIn: 0 },
+    { now },
+  )
+  t.equal(camel.refreshExpiresAt, undefined)
+})
 
 t.test('camelCase wins when both spellings are present', async (t) => {
   const tokens = TokenSet.parse({ accessToken: 'camel', access_token: 'snake' }, { now })
