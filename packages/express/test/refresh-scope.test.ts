@@ -124,3 +124,12 @@ t.test('auth.refresh takes the scope too', async (t) => {
   t.equal((await app.auth.refresh(admin.refresh_token, 'admin')).scope, 'admin')
   await t.rejects(app.auth.refresh(admin.refresh_token, 'delete'), { code: 'ERR_INVALID_SCOPE' })
 })
+
+t.test('a session granted no scope refuses any scope on refresh', async (t) => {
+  const app = await startApp(t)
+  const tokens = await app.auth.issue('carol') // issued without claims: no scope at all
+  const response = await refresh(app, tokens.refresh_token, 'read')
+  t.equal(response.status, 400)
+  t.match(await response.json(), { error: 'invalid_scope', code: 'ERR_INVALID_SCOPE' })
+  t.equal((await refresh(app, tokens.refresh_token)).status, 200, 'and consumed nothing')
+})

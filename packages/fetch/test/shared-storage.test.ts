@@ -272,3 +272,26 @@ t.test('a change while this client has no session and gets none is ignored', asy
   t.equal(api.tokens, null)
   t.same(ends, [])
 })
+
+t.test('under the lock, tokens without issuedAt count as issued at the epoch', async (t) => {
+  await t.test('theirs lack it: not newer than ours, so ours refresh', async (t) => {
+    const { server, backing, client } = setup({ watch: false })
+    const { api } = client()
+    backing.value = JSON.stringify(new TokenSet({ accessToken: 'UNDATED', refreshToken: 'R9' }))
+    await api.refresh()
+    t.equal(api.tokens?.accessToken, 'A2')
+    t.equal(server.refreshCalls().length, 1)
+  })
+  await t.test('ours lack it: any dated tokens another client stored are adopted', async (t) => {
+    const server = tokenServer()
+    const backing = sharedBacking(JSON.stringify(server.initial({ issuedAt: undefined })))
+    const api = clientOf(server, { tokens: undefined, storage: backing.storage({ watch: false }) })
+    await api.fetch(API) // loads the undated tokens from the storage
+    backing.value = JSON.stringify(
+      new TokenSet({ accessToken: 'THEIRS', refreshToken: 'R9', issuedAt: server.clock() }),
+    )
+    await api.refresh()
+    t.equal(api.tokens?.accessToken, 'THEIRS', 'adopted, no refresh')
+    t.equal(server.refreshCalls().length, 0)
+  })
+})
