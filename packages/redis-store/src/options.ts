@@ -90,6 +90,8 @@ export interface ResolvedOptions {
   /** Whether the store made the client (from `url`) and so closes it. */
   ownsClient: boolean
   prefix: string
+  /** The client's own `keyPrefix` ('' for none): ioredis puts it in front of every key we name. */
+  clientKeyPrefix: string
   /** `commandTimeout`, in milliseconds. */
   commandTimeoutMs: number
   routeCacheSize: number
@@ -158,9 +160,11 @@ export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): 
     throw new TypeError('give exactly one of client or url')
   }
   let resolvedClient: Redis | Cluster
+  let clientKeyPrefix = ''
   if (client !== undefined) {
     if (!isClient(client)) throw new TypeError('client must be an ioredis Redis or Cluster client')
-    if (hasBraces(client.options.keyPrefix ?? '')) {
+    clientKeyPrefix = client.options.keyPrefix ?? ''
+    if (hasBraces(clientKeyPrefix)) {
       throw new TypeError('client keyPrefix must not contain { or }')
     }
     // The same API under either major, whichever copy of ioredis the app's client comes from.
@@ -194,6 +198,7 @@ export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): 
     client: resolvedClient,
     ownsClient: client === undefined,
     prefix,
+    clientKeyPrefix,
     commandTimeoutMs,
     routeCacheSize,
     localCacheMax,

@@ -63,11 +63,10 @@ export class RedisSessionStore implements SessionStore {
     this.#run = defineScripts(resolved.client)
     if (resolved.localCacheMax !== undefined) {
       this.#cache = new LocalSessionCache(resolved.localCacheMax)
-      // resolveOptions refuses a Cluster client with localCache.
-      const client = resolved.client as Redis
       this.#invalidations = new InvalidationChannel(
-        client,
-        `${client.options.keyPrefix ?? ''}${resolved.prefix}{`,
+        // resolveOptions refuses a Cluster client with localCache.
+        resolved.client as Redis,
+        `${resolved.clientKeyPrefix}${resolved.prefix}{`,
         this.#cache,
         resolved.commandTimeoutMs,
         (error) => this.#report(error),

@@ -80,8 +80,11 @@ t.test('every operation treats a foreign session value as missing', async (t) =>
   await store.touch(session.sid, now)
   t.equal(await raw.exists(sessionKey), 0, 'touch removed it rather than writing into it')
   await spoil()
+  await store.markUsed(session.sid, 0, now)
+  t.equal(await raw.exists(sessionKey), 0, 'so did markUsed')
+  await spoil()
   t.equal(await store.delete(session.sid), undefined)
-  t.equal(reports.length, 3)
+  t.equal(reports.length, 4)
 })
 
 t.test('a session only the codec finds corrupt is removed wherever it is read', async (t) => {

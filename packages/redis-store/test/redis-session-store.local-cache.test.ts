@@ -38,6 +38,13 @@ t.test('repeated gets of a session are answered without Redis', async (t) => {
   t.same(await b.get(session.sid, now), session, 'the same session Redis holds')
 })
 
+t.test('without localCache (the default) every get goes to Redis', async (t) => {
+  const { a, session, now } = await twoInstances(t)
+  await a.get(session.sid, now)
+  t.notOk(await answeredLocally(a, session.sid, now))
+  t.notOk(await answeredLocally(a, session.sid, now))
+})
+
 t.test('a cached session past its refresh expiry is missing, as from Redis', async (t) => {
   const { b, session } = await twoInstances(t)
   t.equal(await b.get(session.sid, session.refreshExpiresAt), undefined)
@@ -110,6 +117,35 @@ t.test('a write through the same store is seen by its next get at once', async (
   await untilCached(b, session.sid, now + 1)
   await b.delete(session.sid)
   t.equal(await b.get(session.sid, now + 1), undefined)
+})
+
+t.test('under a client keyPrefix, writes still reach the cache', async (t) => {
+  const client = new Redis(server.url, { keyPrefix: 'app:' })
+  t.teardown(() => client.disconnect())
+  const a = new RedisSessionStore({ client })
+  const b = new RedisSessionStore({ client, localCache: {} })
+  t.teardown(() => Promise.all([a.close(), b.close()]))
+  const now = Date.now()
+  const session = makeSession(uniqueSubject('key-prefix'), now)
+  await a.create(session, evictOldest(now))
+  await untilCached(b, session.sid, now)
+  await a.delete(session.sid)
+  t.equal(await b.get(session.sid, now), undefined)
+})
+
+t.test('a healthy tracking connection keeps the cache across heartbeats', async (t) => {
+  // A heartbeat every 50 ms (commandTimeout): a PING whose PONG were missed would restart the
+  // connection and empty the cache, and the next get would go to Redis.
+  const b = cachingStore(t, { commandTimeout: 0.05 })
+  const now = Date.now()
+  const session = makeSession(uniqueSubject('heartbeat'), now)
+  await b.create(session, evictOldest(now))
+  await untilCached(b, session.sid, now)
+  const pings = await pingCalls()
+  await eventually(async () => {
+    if ((await pingCalls()) < pings + 3) throw new Error('fewer than three heartbeats yet')
+  })
+  t.ok(await answeredLocally(b, session.sid, now))
 })
 
 t.test('a flush of the database empties the cache', async (t) => {
@@ -230,6 +266,12 @@ t.test('a closed store refuses even a cached session', async (t) => {
   await b.close()
   await t.rejects(b.get(session.sid, now), { code: 'ERR_STORE_CLOSED' })
 })
+
+/** How many PINGs Redis has answered (every connection's). */
+async function pingCalls(): Promise<number> {
+  const stats = await admin.info('commandstats')
+  return Number(/^cmdstat_ping:calls=(\d+)/m.exec(stats)?.[1] ?? 0)
+}
 
 /** The subject's hash tag, as keys.ts makes it. */
 function tagOf(sub: string): string {
