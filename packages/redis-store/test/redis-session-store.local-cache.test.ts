@@ -2,13 +2,19 @@
 // write through A — and every expiry — reaches B's cached copy before B's next get.
 import { startRedisServer } from '@baton/test-support'
 import { Redis } from 'ioredis'
+import { Redis as Redis5 } from 'ioredis-5'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { RedisSessionStoreOptions } from '../src/options.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { eventually } from './fixtures/eventually.js'
 import { evictOldest, makeSession, rotation, uniqueSubject } from './fixtures/sessions.js'
-import { answeredLocally, killTrackingConnections, untilCached } from './fixtures/tracking.js'
+import {
+  answeredLocally,
+  killTrackingConnections,
+  nextGetAfterDelete,
+  untilCached,
+} from './fixtures/tracking.js'
 
 const server = await startRedisServer(t)
 const admin = new Redis(server.url)
@@ -125,12 +131,16 @@ t.test('under a client keyPrefix, writes still reach the cache', async (t) => {
   const a = new RedisSessionStore({ client })
   const b = new RedisSessionStore({ client, localCache: {} })
   t.teardown(() => Promise.all([a.close(), b.close()]))
-  const now = Date.now()
-  const session = makeSession(uniqueSubject('key-prefix'), now)
-  await a.create(session, evictOldest(now))
-  await untilCached(b, session.sid, now)
-  await a.delete(session.sid)
-  t.equal(await b.get(session.sid, now), undefined)
+  t.equal(await nextGetAfterDelete(a, b, 'key-prefix'), undefined)
+})
+
+t.test('on an ioredis 5 client of your own, writes reach the cache', async (t) => {
+  const client = new Redis5(server.url)
+  t.teardown(() => client.disconnect())
+  const a = new RedisSessionStore({ client })
+  const b = new RedisSessionStore({ client, localCache: {} })
+  t.teardown(() => Promise.all([a.close(), b.close()]))
+  t.equal(await nextGetAfterDelete(a, b, 'ioredis-5'), undefined)
 })
 
 t.test('a healthy tracking connection keeps the cache across heartbeats', async (t) => {
