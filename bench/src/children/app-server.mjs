@@ -1,5 +1,7 @@
 // One Express app under test, in its own process (pinned to the server core by the parent).
-// argv: <variant> ; env: BENCH_SECRET, BENCH_REDIS_URL (Redis variants), BENCH_COUNT_REFRESH=1.
+// argv: <variant> ; env: BENCH_SECRET, BENCH_REDIS_URL (Redis variants), BENCH_COUNT_REFRESH=1,
+// BENCH_REDIS_PREFIX (Redis variants: a key prefix shared with other instances; one per process
+// by default).
 import { serve } from '../lib/child.mjs'
 import {
   AUDIENCE,
@@ -24,11 +26,12 @@ if (variant === 'none') {
 } else if (variant.startsWith('baton')) {
   const { createAuth, LruSessionStore } = await import('@baton/express')
   let store
-  if (variant === 'baton-redis') {
+  if (variant === 'baton-redis' || variant === 'baton-redis-cached') {
     const { RedisSessionStore } = await import('@baton/redis-store')
     store = new RedisSessionStore({
       url: process.env.BENCH_REDIS_URL,
-      prefix: `bench:${process.pid}:`,
+      prefix: process.env.BENCH_REDIS_PREFIX || `bench:${process.pid}:`,
+      localCache: variant === 'baton-redis-cached' ? {} : false,
     })
   } else {
     store = new LruSessionStore({ max: 100_000 })

@@ -26,6 +26,12 @@ export const VERIFIER_APPS = [
   { id: 'passport-jwt', label: 'passport-jwt (string secret, as documented)' },
   { id: 'baton-lru', label: '@baton/express, LRU store' },
   { id: 'baton-redis', label: '@baton/express, Redis store', redis: true },
+  // The same store with `localCache`: sessions answered in-process, kept right by CLIENT TRACKING.
+  {
+    id: 'baton-redis-cached',
+    label: '@baton/express, Redis store + localCache (CLIENT TRACKING)',
+    redis: true,
+  },
 ]
 
 /** A secret in the shape users make one: base64url of 32 random bytes. */

@@ -79,6 +79,8 @@ export const STAMPEDE_MODES = [
 
 export const TARGETS = {
   batonVsNone: 0.85,
+  // Issue 21: the Redis store with localCache, against the no-auth app, by req/s.
+  batonRedisCachedVsNone: 0.85,
   batonVsExpressJwt: 3,
   fetchVsRaw: 0.97,
   bytesPerSession: 1024,

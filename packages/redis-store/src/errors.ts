@@ -19,6 +19,8 @@ export type RedisStoreErrorCode =
   | 'ERR_STORE_CORRUPT_DATA'
   /** Reported through `onError` only: the connection of a store-owned client failed. */
   | 'ERR_STORE_CONNECTION'
+  /** Reported through `onError` only: Redis refused `CLIENT TRACKING`; `localCache` is bypassed. */
+  | 'ERR_STORE_TRACKING'
 
 export class RedisStoreError extends Error {
   override name = 'RedisStoreError'

@@ -57,3 +57,13 @@ export function isSubjectTag(value: string): boolean {
 export function hasBraces(text: string): boolean {
   return text.includes('{') || text.includes('}')
 }
+
+/**
+ * The sid of a session key as Redis names it (any client `keyPrefix` in front), or undefined for
+ * any other key. Neither the prefixes nor a tag hold a brace, so the first `}` closes the tag.
+ */
+export function sessionIdOfKey(key: string): string | undefined {
+  const marker = `}:${SESSION_INFIX}`
+  const at = key.indexOf(marker)
+  return at === -1 ? undefined : key.slice(at + marker.length)
+}

@@ -56,6 +56,17 @@ export interface RedisSessionStoreOptions<C extends RedisClient = Redis | Cluste
    */
   routeCacheSize?: number
   /**
+   * Answer `get` from a bounded in-process copy of the sessions, kept correct by Redis
+   * server-assisted client-side caching (`CLIENT TRACKING`, Redis ≥ 6) on one extra connection:
+   * every write to a session through any instance, and its expiry, removes the copy here. While
+   * that connection is down, reconnecting or not yet tracking, the copy is cleared and every
+   * `get` goes to Redis. `max` is how many sessions to keep (default 10_000). Standalone and
+   * Sentinel clients only: a `Cluster` client is refused with a TypeError. See the README for
+   * the trade-off (a revocation takes effect here after one Redis → app message, not before).
+   * @default false
+   */
+  localCache?: LocalCacheOptions | false
+  /**
    * Told of problems that do not reject a call: a value under the prefix that is not a session
    * (`ERR_STORE_CORRUPT_DATA`, treated as missing and removed) and connection failures of a
    * client the store made from `url` (`ERR_STORE_CONNECTION`, once per outage). The errors carry
@@ -65,15 +76,27 @@ export interface RedisSessionStoreOptions<C extends RedisClient = Redis | Cluste
   onError?: (error: RedisStoreError) => void
 }
 
+export interface LocalCacheOptions {
+  /**
+   * How many sessions to keep, least recently used out first.
+   * @default 10_000
+   */
+  max?: number
+}
+
 /** The options after defaults and validation. */
 export interface ResolvedOptions {
   client: Redis | Cluster
   /** Whether the store made the client (from `url`) and so closes it. */
   ownsClient: boolean
   prefix: string
+  /** The client's own `keyPrefix` ('' for none): ioredis puts it in front of every key we name. */
+  clientKeyPrefix: string
   /** `commandTimeout`, in milliseconds. */
   commandTimeoutMs: number
   routeCacheSize: number
+  /** The local cache's bound, or undefined when it is off. */
+  localCacheMax: number | undefined
   onError: (error: RedisStoreError) => void
 }
 
@@ -82,8 +105,12 @@ export const DEFAULTS = {
   prefix: 'baton:',
   commandTimeout: 1,
   routeCacheSize: 10_000,
+  localCache: false,
   onError: warn,
 } as const satisfies RedisSessionStoreOptions
+
+/** `localCache.max` when `localCache` is on without one. */
+export const DEFAULT_LOCAL_CACHE_MAX = 10_000
 
 /** Every option name, once: the `Record` makes TypeScript refuse a missing or extra one. */
 const KNOWN_OPTIONS = new Set(
@@ -93,6 +120,7 @@ const KNOWN_OPTIONS = new Set(
     prefix: true,
     commandTimeout: true,
     routeCacheSize: true,
+    localCache: true,
     onError: true,
   } satisfies Record<keyof RedisSessionStoreOptions, true>),
 )
@@ -111,6 +139,7 @@ export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): 
     prefix = DEFAULTS.prefix,
     commandTimeout = DEFAULTS.commandTimeout,
     routeCacheSize = DEFAULTS.routeCacheSize,
+    localCache = DEFAULTS.localCache,
     onError = DEFAULTS.onError,
   } = options
 
@@ -123,6 +152,7 @@ export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): 
   if (!Number.isSafeInteger(routeCacheSize) || routeCacheSize < 0) {
     throw new TypeError('routeCacheSize must be a nonnegative integer')
   }
+  const localCacheMax = resolveLocalCache(localCache)
   if (typeof onError !== 'function') throw new TypeError('onError must be a function')
   const commandTimeoutMs = Math.ceil(commandTimeout * 1000)
 
@@ -130,13 +160,20 @@ export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): 
     throw new TypeError('give exactly one of client or url')
   }
   let resolvedClient: Redis | Cluster
+  let clientKeyPrefix = ''
   if (client !== undefined) {
     if (!isClient(client)) throw new TypeError('client must be an ioredis Redis or Cluster client')
-    if (hasBraces(client.options.keyPrefix ?? '')) {
+    clientKeyPrefix = client.options.keyPrefix ?? ''
+    if (hasBraces(clientKeyPrefix)) {
       throw new TypeError('client keyPrefix must not contain { or }')
     }
     // The same API under either major, whichever copy of ioredis the app's client comes from.
     resolvedClient = client as unknown as Redis | Cluster
+    // Tracking is per node, and a Cluster moves slots between nodes: one connection could not
+    // hear every write, and one that misses a write would serve a revoked session.
+    if (localCacheMax !== undefined && resolvedClient.isCluster) {
+      throw new TypeError('localCache is not supported on a Cluster client')
+    }
   } else {
     if (typeof url !== 'string' || !isRedisUrl(url)) {
       throw new TypeError('url must be a redis:// or rediss:// URL')
@@ -161,10 +198,25 @@ export function resolveOptions(options: RedisSessionStoreOptions<RedisClient>): 
     client: resolvedClient,
     ownsClient: client === undefined,
     prefix,
+    clientKeyPrefix,
     commandTimeoutMs,
     routeCacheSize,
+    localCacheMax,
     onError,
   }
+}
+
+/** `localCache`'s bound, or undefined when it is off. */
+function resolveLocalCache(localCache: unknown): number | undefined {
+  if (localCache === false) return undefined
+  if (typeof localCache !== 'object' || localCache === null) {
+    throw new TypeError('localCache must be false or an object')
+  }
+  const { max = DEFAULT_LOCAL_CACHE_MAX } = localCache as LocalCacheOptions
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new TypeError('localCache.max must be a positive integer')
+  }
+  return max
 }
 
 function warn(error: RedisStoreError): void {

@@ -16,6 +16,8 @@ import type { RedisClient, RedisSessionStoreOptions } from './options.js'
 import { SidRoutes } from './routing.js'
 import { checkDurability } from './durability.js'
 import { defineScripts } from './scripts.js'
+import { InvalidationChannel } from './invalidation-channel.js'
+import { LocalSessionCache } from './local-cache.js'
 import type { HashReply, ScriptReplies, ScriptRunner } from './scripts.js'
 import { decodeSession, encodeSession } from './session-codec.js'
 
@@ -45,6 +47,9 @@ export class RedisSessionStore implements SessionStore {
   readonly #routes: SidRoutes
   readonly #run: ScriptRunner
   readonly #onError: (error: RedisStoreError) => void
+  /** The `localCache` option: the sessions and the connection that keeps them right. */
+  readonly #cache: LocalSessionCache | undefined
+  readonly #invalidations: InvalidationChannel | undefined
 
   constructor(options: RedisSessionStoreOptions<RedisClient>) {
     const resolved = resolveOptions(options)
@@ -56,6 +61,17 @@ export class RedisSessionStore implements SessionStore {
       this.#reportCorrupt(1),
     )
     this.#run = defineScripts(resolved.client)
+    if (resolved.localCacheMax !== undefined) {
+      this.#cache = new LocalSessionCache(resolved.localCacheMax)
+      this.#invalidations = new InvalidationChannel(
+        // resolveOptions refuses a Cluster client with localCache.
+        resolved.client as Redis,
+        `${resolved.clientKeyPrefix}${resolved.prefix}{`,
+        this.#cache,
+        resolved.commandTimeoutMs,
+        (error) => this.#report(error),
+      )
+    }
     // In the background, once connected: a slow or refused CONFIG must not delay or fail the store.
     const check = () => void checkDurability(resolved.client).catch(() => {})
     if (resolved.client.status === 'ready') check()
@@ -68,11 +84,21 @@ export class RedisSessionStore implements SessionStore {
   }
 
   get(sid: string, now: number): Promise<Session | undefined> {
+    const cached = this.#cache?.get(sid)
+    if (cached !== undefined)
+      return Promise.resolve(cached.refreshExpiresAt > now ? cached : undefined)
     return this.#connection.call(async (signal) => {
-      const session = await this.#routes.routed(sid, signal, async (tag) => {
-        const reply = await this.#script('batonSessionGet', tag, sid)
-        return reply[0] === 'found' ? this.#decode(tag, sid, reply[1]) : undefined
-      })
+      // Registered before the read is sent, so an invalidation that overtakes its answer is seen.
+      const fill = this.#cache?.begin(sid)
+      let session: Session | undefined
+      try {
+        session = await this.#routes.routed(sid, signal, async (tag) => {
+          const reply = await this.#script('batonSessionGet', tag, sid)
+          return reply[0] === 'found' ? this.#decode(tag, sid, reply[1]) : undefined
+        })
+      } finally {
+        this.#cache?.finish(fill, session)
+      }
       return session !== undefined && session.refreshExpiresAt > now ? session : undefined
     })
   }
@@ -106,6 +132,7 @@ export class RedisSessionStore implements SessionStore {
         return { ok: false, reason: 'session_limit' }
       }
       const [, , ...evicted] = reply
+      this.#forget(evicted)
       this.#routes.remember(session.sid, tag)
       await this.#routes.drop(evicted)
       return { ok: true, evicted }
@@ -202,6 +229,7 @@ export class RedisSessionStore implements SessionStore {
         exceptSid ?? '',
       )
       const [corrupt, deleted] = reply
+      this.#forget(deleted)
       this.#reportCorrupt(corrupt)
       await this.#routes.drop(deleted)
       return deleted
@@ -214,8 +242,18 @@ export class RedisSessionStore implements SessionStore {
    * it is.
    */
   close(): Promise<void> {
+    this.#invalidations?.close()
     this.#connection.close()
     return Promise.resolve()
+  }
+
+  /**
+   * Drops this store's copies of sessions it has just written, without waiting for Redis to
+   * announce the write: so a `get` here after a `rotate` here never answers the session from
+   * before, and a `get` in flight meanwhile keeps nothing (see `local-cache.ts`).
+   */
+  #forget(sids: readonly string[]): void {
+    for (const sid of sids) this.#cache?.invalidate(sid)
   }
 
   /** Runs a per-session script of `tag`'s subject; reports a corrupt session it removed. */
@@ -228,9 +266,14 @@ export class RedisSessionStore implements SessionStore {
       | 'batonSessionDelete',
   >(name: Name, tag: string, sid: string, ...args: string[]): Promise<ScriptReplies[Name]> {
     const keys = [this.#keys.index(tag), this.#keys.session(tag, sid)]
-    const reply = await this.#run(name, ...keys, sid, ...args)
-    if (reply[0] === 'corrupt') this.#reportCorrupt(1)
-    return reply
+    try {
+      const reply = await this.#run(name, ...keys, sid, ...args)
+      if (reply[0] === 'corrupt') this.#reportCorrupt(1)
+      return reply
+    } finally {
+      // Every script but the read may write, whatever it answers — or if its answer was lost.
+      if (name !== 'batonSessionGet') this.#forget([sid])
+    }
   }
 
   /**

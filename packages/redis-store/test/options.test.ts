@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import t from 'tap'
 import type { RedisSessionStoreOptions } from '../src/options.js'
 import { RedisSessionStore } from '../src/redis-session-store.js'
@@ -41,6 +41,23 @@ const invalid: [string, unknown, RegExp][] = [
   ],
   ['a fractional routeCacheSize', { url, routeCacheSize: 1.5 }, /routeCacheSize/],
   ['an onError that is not a function', { url, onError: 'console' }, /onError must be a function/],
+  ['a localCache of true', { url, localCache: true }, /localCache must be false or an object/],
+  ['a null localCache', { url, localCache: null }, /localCache must be false or an object/],
+  [
+    'a localCache.max of 0',
+    { url, localCache: { max: 0 } },
+    /localCache.max must be a positive integer/,
+  ],
+  ['a fractional localCache.max', { url, localCache: { max: 1.5 } }, /localCache.max/],
+  [
+    // Tracking is per node: one connection cannot hear the writes of every master.
+    'localCache on a Cluster client',
+    {
+      client: new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true }),
+      localCache: {},
+    },
+    /localCache is not supported on a Cluster client/,
+  ],
 ]
 
 for (const [what, options, message] of invalid) {

@@ -38,6 +38,24 @@ t.test('the store contract, on an ioredis 5 client of your own (RESP2)', async (
   contractOnSharedClient(t, client)
 })
 
+t.test('the store contract, with the local cache on', async (t) => {
+  sessionStoreContract(t, {
+    createStore: () => new RedisSessionStore({ url: server.url, localCache: { max: 100 } }),
+    destroyStore: (store) => store.close(),
+  })
+})
+
+t.test('the store contract, with the local cache on an ioredis 6 client (RESP3)', async (t) => {
+  const client = new Redis(server.port, '127.0.0.1')
+  t.teardown(() => client.disconnect())
+  // Its tracking connection speaks RESP2 whatever the client does: invalidations as messages.
+  sessionStoreContract(t, {
+    createStore: () =>
+      new RedisSessionStore({ client, prefix: `cached-${Math.random()}:`, localCache: {} }),
+    destroyStore: (store) => store.close(),
+  })
+})
+
 /**
  * Several stores on one client, without the route cache: every get and rotate then goes through
  * the sid pointer, as on an instance that never saw the session. A prefix per store keeps the

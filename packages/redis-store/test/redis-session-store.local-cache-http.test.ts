@@ -1,0 +1,82 @@
+// Two @baton/express apps, each on a RedisSessionStore with the local cache, one Redis: a
+// revocation on A is refused by B's very next request, though B had the session cached.
+import { startRedisServer } from '@baton/test-support'
+import t from 'tap'
+import type { Test } from 'tap'
+import { RedisSessionStore } from '../src/redis-session-store.js'
+import { startApp } from './fixtures/app.js'
+import type { TestApp, TokenBody } from './fixtures/app.js'
+import { eventually } from './fixtures/eventually.js'
+import { readsOf } from './fixtures/tracking.js'
+
+const server = await startRedisServer(t)
+
+interface Instance {
+  app: TestApp
+  store: RedisSessionStore
+}
+
+async function twoInstances(t: Test, options: { reuseGrace?: number } = {}) {
+  const instance = async (): Promise<Instance> => {
+    const store = new RedisSessionStore({ url: server.url, localCache: {} })
+    t.teardown(() => store.close())
+    return { app: await startApp(t, { store, ...options }), store }
+  }
+  return [await instance(), await instance()] as const
+}
+
+/** Resolves once `instance` accepts `token` without asking Redis: the session is in its cache. */
+async function untilAcceptedLocally(t: Test, instance: Instance, token: string): Promise<void> {
+  await eventually(async () => {
+    t.equal((await instance.app.get('/api/me', token)).status, 200)
+    const reads = readsOf(instance.store)
+    t.equal((await instance.app.get('/api/me', token)).status, 200)
+    if (readsOf(instance.store) !== reads) throw new Error('not cached yet')
+  })
+}
+
+async function errorCode(response: Response): Promise<unknown> {
+  return ((await response.json()) as { code?: unknown }).code
+}
+
+t.test('a logout on A is refused by the next request on B', async (t) => {
+  const [a, b] = await twoInstances(t)
+  const tokens = await a.app.login()
+  await untilAcceptedLocally(t, b, tokens.access_token)
+  t.equal((await a.app.post('/auth/logout', undefined, tokens.access_token)).status, 200)
+  const response = await b.app.get('/api/me', tokens.access_token)
+  t.equal(response.status, 401)
+  t.equal(await errorCode(response), 'ERR_TOKEN_REVOKED')
+})
+
+t.test('a refresh token reuse on A revokes the session on B at once', async (t) => {
+  const [a, b] = await twoInstances(t, { reuseGrace: 0 })
+  const tokens = await a.app.login()
+  const rotated = (await (
+    await a.app.post('/auth/refresh', { refresh_token: tokens.refresh_token })
+  ).json()) as TokenBody
+  await untilAcceptedLocally(t, b, rotated.access_token)
+  const replay = await a.app.post('/auth/refresh', { refresh_token: tokens.refresh_token })
+  t.equal(await errorCode(replay), 'ERR_REFRESH_REUSED')
+  const response = await b.app.get('/api/me', rotated.access_token)
+  t.equal(response.status, 401)
+  t.equal(await errorCode(response), 'ERR_TOKEN_REVOKED')
+})
+
+t.test(
+  'a refresh on A is seen by B: the new token is accepted, the rotation is final',
+  async (t) => {
+    const [a, b] = await twoInstances(t, { reuseGrace: 0 })
+    const tokens = await a.app.login()
+    await untilAcceptedLocally(t, b, tokens.access_token)
+    const rotated = (await (
+      await a.app.post('/auth/refresh', { refresh_token: tokens.refresh_token })
+    ).json()) as TokenBody
+    // B must see the new generation, not its cached copy: verifying it marks the generation used.
+    t.equal((await b.app.get('/api/me', rotated.access_token)).status, 200)
+    await eventually(async () => {
+      const replay = await a.app.post('/auth/refresh', { refresh_token: tokens.refresh_token })
+      t.equal(await errorCode(replay), 'ERR_REFRESH_REUSED', 'the old refresh token is now reuse')
+    })
+  },
+)
