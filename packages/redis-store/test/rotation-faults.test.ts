@@ -3,10 +3,20 @@
 // client; a Redis restarted from an older snapshot. No legitimate user may be logged out, and
 // a thief with an old token must still be caught.
 import { makeClock, startRedisServer } from '@baton/test-support'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { RedisSessionStore } from '../src/redis-session-store.js'
 import { startApp, type TestApp, type TokenBody } from './fixtures/app.js'
 import { eventually } from './fixtures/eventually.js'
+
+/** A real Redis (snapshots only, as Debian configures it), a store on it and an app on a clock. */
+async function setup(t: Test) {
+  const server = await startRedisServer(t)
+  const store = new RedisSessionStore({ url: server.url })
+  t.teardown(() => store.close())
+  const clock = makeClock(Date.now())
+  const app = await startApp(t, { store, now: clock })
+  return { server, store, clock, app }
+}
 
 const sidOf = (token: TokenBody) => token.refresh_token.split('.')[0] as string
 const generationOf = (token: TokenBody) => Number(token.refresh_token.split('.')[1])
@@ -58,11 +68,7 @@ t.test(
 )
 
 t.test('a refresh answer lost on the way: the retry gets it, any time later', async (t) => {
-  const server = await startRedisServer(t)
-  const store = new RedisSessionStore({ url: server.url })
-  t.teardown(() => store.close())
-  const clock = makeClock(Date.now())
-  const app = await startApp(t, { store, now: clock })
+  const { clock, app } = await setup(t)
   const first = await app.login()
   const lost = await refresh(app, first)
   clock.advance(600)
@@ -78,11 +84,7 @@ t.test('a refresh answer lost on the way: the retry gets it, any time later', as
 })
 
 t.test('an old token presented after the client used its new pair is reuse', async (t) => {
-  const server = await startRedisServer(t)
-  const store = new RedisSessionStore({ url: server.url })
-  t.teardown(() => store.close())
-  const clock = makeClock(Date.now())
-  const app = await startApp(t, { store, now: clock })
+  const { store, clock, app } = await setup(t)
   const first = await app.login()
   const second = await refresh(app, first)
   t.equal((await app.get('/api/me', second.body.access_token)).status, 200)
@@ -101,11 +103,7 @@ t.test('an old token presented after the client used its new pair is reuse', asy
 t.test(
   'Redis restarted from an older snapshot: no reuse alarm, the newest token works',
   async (t) => {
-    const server = await startRedisServer(t) // snapshots only, as Debian configures Redis
-    const store = new RedisSessionStore({ url: server.url })
-    t.teardown(() => store.close())
-    const clock = makeClock(Date.now())
-    const app = await startApp(t, { store, now: clock })
+    const { server, store, clock, app } = await setup(t)
     let tokens = await app.login()
     tokens = (await refresh(app, tokens)).body
     await app.get('/api/me', tokens.access_token)
