@@ -4,7 +4,8 @@ import type { AuthOptions } from './options.js'
  * Reads `BATON_*` variables into options (unset ones are left out, so defaults apply):
  * `BATON_SECRET`, or `BATON_PASSPHRASE` + `BATON_SALT`; `BATON_REFRESH_SECRET`;
  * `BATON_ACCESS_TTL`, `BATON_REFRESH_TTL`, `BATON_MAX_SESSIONS`, `BATON_REUSE_GRACE` (seconds /
- * counts); `BATON_ISSUER`, `BATON_AUDIENCE`.
+ * counts); `BATON_ISSUER`, `BATON_AUDIENCE`; `BATON_REFRESH_COOKIE` (`1` turns the cookie transport
+ * on with its defaults, `0` leaves it off).
  * A variable that is set but not a number throws, naming the variable.
  */
 export function authOptionsFromEnv(env: Record<string, string | undefined>): AuthOptions {
@@ -43,5 +44,10 @@ export function authOptionsFromEnv(env: Record<string, string | undefined>): Aut
   assign('refreshSecret', value('BATON_REFRESH_SECRET'))
   assign('issuer', value('BATON_ISSUER'))
   assign('audience', value('BATON_AUDIENCE'))
+  const refreshCookie = value('BATON_REFRESH_COOKIE')
+  if (refreshCookie !== undefined && refreshCookie !== '0' && refreshCookie !== '1') {
+    throw new TypeError('BATON_REFRESH_COOKIE must be 1 or 0')
+  }
+  if (refreshCookie === '1') options.refreshCookie = true
   return options
 }

@@ -29,6 +29,8 @@ export type AuthErrorCode =
   | 'ERR_INVALID_CLIENT'
   | 'ERR_INVALID_SCOPE'
   | 'ERR_ISSUER_UNAVAILABLE'
+  | 'ERR_CSRF_ORIGIN'
+  | 'ERR_CSRF_HEADER'
 
 /** The wire `error` values: RFC 6749 §5.2, RFC 6750 §3.1, and two of our own for `/login`. */
 export type OAuthErrorName =
@@ -44,6 +46,7 @@ export type OAuthErrorName =
   | 'unauthorized'
   | 'not_found'
   | 'temporarily_unavailable'
+  | 'access_denied'
 
 export interface AuthErrorOptions {
   cause?: unknown
@@ -215,6 +218,25 @@ export class SessionLimitError extends AuthError {
   override name = 'SessionLimitError'
   constructor() {
     super(403, 'session_limit', 'ERR_SESSION_LIMIT', 'Too many active sessions for this user')
+  }
+}
+
+/**
+ * 403 `access_denied`: a request the refresh cookie would authenticate came from an origin that is
+ * not allowed (`ERR_CSRF_ORIGIN`) or without the `X-Baton-CSRF` header (`ERR_CSRF_HEADER`). Nothing
+ * was read from the cookie and no session was touched.
+ */
+export class CsrfError extends AuthError {
+  override name = 'CsrfError'
+  constructor(code: 'ERR_CSRF_ORIGIN' | 'ERR_CSRF_HEADER') {
+    super(
+      403,
+      'access_denied',
+      code,
+      code === 'ERR_CSRF_ORIGIN'
+        ? 'The request origin is not allowed to use the refresh cookie'
+        : 'The request lacks the X-Baton-CSRF header the refresh cookie requires',
+    )
   }
 }
 

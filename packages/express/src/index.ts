@@ -4,6 +4,7 @@ export { LruSessionStore } from './lru-session-store.js'
 export { decideRotation, refreshExpiry } from './rotation-rule.js'
 export {
   AuthError,
+  CsrfError,
   InsufficientScopeError,
   InvalidClientError,
   InvalidCredentialsError,
@@ -32,6 +33,7 @@ export type {
   AuthenticatedUser,
   Credentials,
   IntrospectionOptions,
+  RefreshCookieOptions,
 } from './options.js'
 export type { Algorithm } from './algorithms.js'
 export type {

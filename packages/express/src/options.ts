@@ -131,6 +131,47 @@ export interface AuthOptions {
   onEvent?: (event: AuthEvent) => unknown
   /** The clock, epoch milliseconds; tests inject one to control time. @default Date.now */
   now?: () => number
+  /**
+   * Browsers get the refresh token in an `HttpOnly` cookie instead of the response body, with a
+   * CSRF check on every request the cookie authenticates; body clients keep working unchanged.
+   * `true` takes every default of `RefreshCookieOptions`.
+   * @default false (the refresh token travels in bodies only)
+   */
+  refreshCookie?: boolean | RefreshCookieOptions
+}
+
+/** The refresh-token cookie (see the README's "Cookie transport"). */
+export interface RefreshCookieOptions {
+  /** The cookie name. @default 'baton_refresh' */
+  name?: string
+  /** The cookie `Path`. @default where the router is mounted (`req.baseUrl`), so API calls never carry it */
+  path?: string
+  /** `SameSite`: `'lax'` also sends it on top-level cross-site navigations. @default 'strict' */
+  sameSite?: 'strict' | 'lax'
+  /**
+   * The `Secure` attribute. Browsers accept Secure cookies on `http://localhost`, so development
+   * rarely needs `false`; it is refused when NODE_ENV asks for production rules.
+   * @default true
+   */
+  secure?: boolean
+  /** The cookie `Domain`. @default none: a host-only cookie */
+  domain?: string
+  /**
+   * The origins (`https://app.example.com`) allowed to make cookie-authenticated requests.
+   * @default the request's own origin (its `Host`) only
+   */
+  origins?: readonly string[]
+}
+
+/** The resolved cookie settings; `path` undefined means the router's mount path. */
+export interface RefreshCookie {
+  name: string
+  path: string | undefined
+  sameSite: 'strict' | 'lax'
+  secure: boolean
+  domain: string | undefined
+  /** Undefined: the request's own origin only. */
+  origins: ReadonlySet<string> | undefined
 }
 
 /** Who may introspect: resource-server credentials, a rule of the request, or both (either admits). */
@@ -175,4 +216,6 @@ export interface ResolvedOptions {
   retryAfterSeconds: number
   onEvent: (event: AuthEvent) => unknown
   now: () => number
+  /** Undefined: no cookie transport. */
+  refreshCookie: RefreshCookie | undefined
 }

@@ -4,6 +4,7 @@ import { resolveKeys } from './keys.js'
 import { LruSessionStore } from './lru-session-store.js'
 import { resolveIntrospection } from './introspection-rule.js'
 import type { AuthOptions, ResolvedOptions } from './options.js'
+import { resolveRefreshCookie } from './refresh-cookie.js'
 import type { SessionStore } from './session-store.js'
 
 /** Every default, in the options' own units (seconds for durations). */
@@ -51,6 +52,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'retryAfter',
   'onEvent',
   'now',
+  'refreshCookie',
 ])
 
 // Characters that could break out of a quoted-string in a WWW-Authenticate header.
@@ -153,6 +155,7 @@ export function resolveOptions(options: AuthOptions = {}): ResolvedOptions {
     retryAfterSeconds: integer(options.retryAfter ?? DEFAULTS.retryAfter, 'retryAfter', 0),
     onEvent,
     now,
+    refreshCookie: resolveRefreshCookie(options.refreshCookie, production),
   }
 }
 

@@ -8,11 +8,13 @@ import express, {
 } from 'express'
 import type { VerifyAccess } from './access-verifier.js'
 import { bearerToken } from './bearer-token.js'
+import { asksForCookie, checkCsrf } from './csrf.js'
 import { sendError } from './error-response.js'
 import {
   AuthError,
   InvalidClientError,
   InvalidCredentialsError,
+  InvalidGrantError,
   InvalidRequestError,
   NoCredentialsError,
   SessionNotFoundError,
@@ -21,7 +23,8 @@ import {
 import type { Events } from './events.js'
 import type { AuthenticatedRequest } from './authenticated-request.js'
 import { authenticateRequest } from './middleware.js'
-import type { AuthenticatedUser, ResolvedOptions } from './options.js'
+import type { AuthenticatedUser, RefreshCookie, ResolvedOptions } from './options.js'
+import { clearRefreshCookie, readRefreshCookie, sendCookieTokens } from './refresh-cookie.js'
 import { field, optionalField, readBody, requestError } from './request-body.js'
 import type { SessionService } from './session-service.js'
 
@@ -79,13 +82,22 @@ function loginRoute(router: Router, config: ResolvedOptions, service: SessionSer
     router.post(
       '/login',
       handle(async (req, res) => {
+        // Only a header a cross-site request cannot send chooses the cookie, and it is checked
+        // before the password: a forged login must not plant a session in the victim's browser.
+        const cookie =
+          config.refreshCookie !== undefined && asksForCookie(req)
+            ? config.refreshCookie
+            : undefined
+        if (cookie !== undefined) checkCsrf(req, cookie)
         const body = readBody(req)
         const username = field(body, 'username', MAX_USERNAME_LENGTH)
         const password = field(body, 'password', MAX_PASSWORD_LENGTH, { trim: false })
         const user = await authenticate({ username, password }, req)
         if (user === null || user === undefined) throw new InvalidCredentialsError(config.realm)
         const { sub, claims } = checkUser(user)
-        res.json(await service.issue(sub, claims, req))
+        const tokens = await service.issue(sub, claims, req)
+        if (cookie === undefined) res.json(tokens)
+        else sendCookieTokens(req, res, cookie, tokens)
       }),
     )
   }
@@ -105,8 +117,16 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
       if (body.grant_type !== undefined && body.grant_type !== 'refresh_token') {
         throw new UnsupportedGrantTypeError()
       }
-      const refreshToken = field(body, 'refresh_token', MAX_TOKEN_FIELD_LENGTH)
-      res.json(await service.refresh(refreshToken, optionalField(body, 'scope', MAX_SCOPE_LENGTH)))
+      const scope = optionalField(body, 'scope', MAX_SCOPE_LENGTH)
+      const credential = cookieCredential(req, config, body.refresh_token !== undefined)
+      if (credential === undefined) {
+        const refreshToken = field(body, 'refresh_token', MAX_TOKEN_FIELD_LENGTH)
+        res.json(await service.refresh(refreshToken, scope))
+        return
+      }
+      const { cookie, token } = credential
+      const tokens = await clearOnInvalidGrant(req, res, cookie, service.refresh(token, scope))
+      sendCookieTokens(req, res, cookie, tokens)
     }),
   )
 
@@ -114,6 +134,20 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
     '/logout',
     handle(async (req, res) => {
       const token = bearerToken(req, config.realm)
+      // An explicit bearer token wins: that client chose it, and a cross-site request cannot send one.
+      const credential = cookieCredential(req, config, token !== undefined)
+      if (credential !== undefined) {
+        const { cookie } = credential
+        const answer = await clearOnInvalidGrant(
+          req,
+          res,
+          cookie,
+          service.logoutRefresh(credential.token),
+        )
+        clearRefreshCookie(req, res, cookie)
+        res.json(answer)
+        return
+      }
       // Same answer as the verifier gives a request without credentials.
       if (token === undefined) throw new NoCredentialsError(config.realm)
       res.json(await service.logout(token))
@@ -123,9 +157,15 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
   router.post(
     '/revoke',
     handle(async (req, res) => {
-      const token = field(readBody(req), 'token', MAX_TOKEN_FIELD_LENGTH)
+      const body = readBody(req)
+      const credential = cookieCredential(req, config, body.token !== undefined)
       // RFC 7009 §2.2: the answer is 200 whether or not the token named a live session.
-      await service.revoke(token)
+      if (credential === undefined) {
+        await service.revoke(field(body, 'token', MAX_TOKEN_FIELD_LENGTH))
+      } else {
+        await service.revoke(credential.token)
+        clearRefreshCookie(req, res, credential.cookie)
+      }
       res.json({})
     }),
   )
@@ -180,6 +220,39 @@ function sessionRoutes(router: Router, service: SessionService, requireAuth: Req
       res.json({ revoked: await service.revokeAllSessions(sub, sid) })
     }),
   )
+}
+
+/**
+ * The transport choice: the refresh cookie authenticates a request only in cookie mode, when the
+ * request sent no token of its own (`explicit`) and carries the cookie, and then only once the
+ * CSRF rule admits it. Undefined means the body (or bearer) transport, exactly as without cookies.
+ */
+function cookieCredential(
+  req: Request,
+  config: ResolvedOptions,
+  explicit: boolean,
+): { cookie: RefreshCookie; token: string } | undefined {
+  const cookie = config.refreshCookie
+  if (cookie === undefined || explicit) return undefined
+  const token = readRefreshCookie(req, cookie)
+  if (token === undefined) return undefined
+  checkCsrf(req, cookie)
+  return { cookie, token }
+}
+
+/** A cookie whose session is over (unknown, expired, revoked, reused) is cleared with the answer. */
+async function clearOnInvalidGrant<T>(
+  req: Request,
+  res: Response,
+  cookie: RefreshCookie,
+  operation: Promise<T>,
+): Promise<T> {
+  try {
+    return await operation
+  } catch (error) {
+    if (error instanceof InvalidGrantError) clearRefreshCookie(req, res, cookie)
+    throw error
+  }
 }
 
 function handle(handler: Handler) {

@@ -146,10 +146,28 @@ export class SessionService {
     return { revoked: true, sub: info.sub }
   }
 
+  /**
+   * Ends the session of a refresh token, as `/logout` does for a cookie client. Any generation of
+   * the session will do: logging out with a stale token ends the session rather than refusing.
+   */
+  logoutRefresh = async (refreshToken: string): Promise<LogoutResponse> => {
+    const parsed = parseRefreshToken(this.#config.keyring.refresh, refreshToken)
+    const sub =
+      parsed === undefined ? undefined : await this.#endSession(parsed.sid, undefined, 'logout')
+    if (sub === undefined) {
+      throw new InvalidGrantError(
+        'ERR_REFRESH_INVALID',
+        'The refresh token is unknown, expired or revoked',
+      )
+    }
+    return { revoked: true, sub }
+  }
+
   /** Ends the session any of our tokens names; false when it names no live session. */
   revoke = async (token: string): Promise<boolean> => {
     const target = this.#sessionOf(token)
-    return target === undefined ? false : this.#endSession(target.sid, target.sub, 'revoked')
+    if (target === undefined) return false
+    return (await this.#endSession(target.sid, target.sub, 'revoked')) !== undefined
   }
 
   /** RFC 7662 introspection of an access or refresh token. */
@@ -174,8 +192,8 @@ export class SessionService {
   }
 
   /** Ends one session, only if it belongs to `ownerSub` when given; false if there was none. */
-  revokeSession = (sid: string, ownerSub?: string): Promise<boolean> =>
-    this.#endSession(sid, ownerSub, 'revoked')
+  revokeSession = async (sid: string, ownerSub?: string): Promise<boolean> =>
+    (await this.#endSession(sid, ownerSub, 'revoked')) !== undefined
 
   /** Ends all the user's sessions but `exceptSid`; how many ended. */
   revokeAllSessions = async (sub: string, exceptSid?: string): Promise<number> => {
@@ -216,17 +234,18 @@ export class SessionService {
     }
   }
 
+  /** The subject of the session it ended; undefined when there was none (of `sub`'s). */
   async #endSession(
     sid: string,
     sub: string | undefined,
     type: 'logout' | 'revoked',
-  ): Promise<boolean> {
+  ): Promise<string | undefined> {
     const { store, now } = this.#config
     const session = await this.#guard(() => store.get(sid, now()))
-    if (session === undefined || (sub !== undefined && session.sub !== sub)) return false
+    if (session === undefined || (sub !== undefined && session.sub !== sub)) return undefined
     await this.#guard(() => store.delete(sid))
     this.#events.emit({ type, sub: session.sub, sid })
-    return true
+    return session.sub
   }
 
   async #introspectRefresh(sid: string, generation: number): Promise<IntrospectionResponse> {

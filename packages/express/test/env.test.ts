@@ -70,3 +70,16 @@ t.test('a weak BATON_SECRET fails at createAuth without echoing it', async (t) =
   t.match(error, { message: /keys.secret is too weak/ })
   t.notMatch(String((error as Error).message), weak)
 })
+
+t.test(
+  'BATON_REFRESH_COOKIE=1 turns the cookie transport on; 0 or unset leaves it off',
+  async (t) => {
+    t.same(authOptionsFromEnv({ BATON_REFRESH_COOKIE: '1' }), { refreshCookie: true })
+    t.same(authOptionsFromEnv({ BATON_REFRESH_COOKIE: '0' }), {})
+    t.same(authOptionsFromEnv({ BATON_REFRESH_COOKIE: ' ' }), {})
+    t.throws(() => authOptionsFromEnv({ BATON_REFRESH_COOKIE: 'yes' }), {
+      name: 'TypeError',
+      message: /^BATON_REFRESH_COOKIE /,
+    })
+  },
+)
