@@ -1,7 +1,6 @@
 // Refusals over HTTP: each one reported to onEvent exactly once, whatever refused it; a listener
 // that rejects changes nothing; bodies that do not decompress get our JSON 400; and a middleware
 // factory handed to Express uncalled fails its requests instead of hanging them.
-import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import express, {
   type NextFunction,
@@ -10,7 +9,7 @@ import express, {
 } from 'express'
 import t from 'tap'
 import { createAuth } from '../src/index.js'
-import { SECRET, startApp } from './fixtures/app.js'
+import { SECRET, serve, startApp } from './fixtures/app.js'
 
 const rejections = (events: { type: string; reason?: string }[]) =>
   events.filter((event) => event.type === 'rejected').map((event) => event.reason)
@@ -143,14 +142,7 @@ t.test('auth.required or auth.optional given uncalled fails the request, saying 
   app.use((error: Error, _req: ExpressRequest, res: ExpressResponse, _next: NextFunction) => {
     res.status(500).json({ message: error.message })
   })
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  t.teardown(() => {
-    auth.close()
-    server.closeAllConnections()
-    server.close()
-  })
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const base = await serve(t, app, auth)
   for (const name of ['required', 'optional']) {
     const response = await fetch(`${base}/${name}`, { signal: AbortSignal.timeout(5000) })
     t.equal(response.status, 500, `${name}: an answer, not a hang, and not the route`)

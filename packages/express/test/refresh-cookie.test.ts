@@ -1,8 +1,7 @@
 import express from 'express'
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createAuth } from '../src/index.js'
-import { SECRET, startApp } from './fixtures/app.js'
+import { SECRET, serve, startApp } from './fixtures/app.js'
 import {
   cookieLogin,
   CSRF,
@@ -210,14 +209,7 @@ t.test('a router mounted at the root scopes the cookie to /', async (t) => {
   })
   const app = express()
   app.use(auth.router())
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  t.teardown(() => {
-    auth.close()
-    server.closeAllConnections()
-    server.close()
-  })
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const base = await serve(t, app, auth)
   const login = await fetch(`${base}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: base, ...CSRF },

@@ -14,6 +14,18 @@ function staleClient() {
   return { server, api }
 }
 
+/** Holds the server's answer to the second request that carries the stale `A0` until opened. */
+function holdSecondStaleAnswer(server: ReturnType<typeof staleClient>['server']) {
+  const secondAnswer = gate()
+  const answer = server.onApi
+  let staleCalls = 0
+  server.onApi = async (call) => {
+    if (call.authorization === 'Bearer A0' && ++staleCalls === 2) await secondAnswer.promise
+    return answer(call)
+  }
+  return secondAnswer
+}
+
 t.test(
   '100 concurrent 401s make exactly one refresh, and all 100 are retried with the new token',
   async (t) => {
@@ -57,13 +69,7 @@ t.test(
   'a stale 401 that arrives after the refresh finished retries with the new token, no second refresh',
   async (t) => {
     const { server, api } = staleClient()
-    const secondAnswer = gate()
-    const answer = server.onApi
-    let staleCalls = 0
-    server.onApi = async (call) => {
-      if (call.authorization === 'Bearer A0' && ++staleCalls === 2) await secondAnswer.promise
-      return answer(call)
-    }
+    const secondAnswer = holdSecondStaleAnswer(server)
 
     const first = api.fetch(API)
     const second = api.fetch(API)
@@ -107,13 +113,7 @@ t.test(
   'a stale 401 after a failed refresh shares that failure instead of refreshing again',
   async (t) => {
     const { server, api } = staleClient()
-    const secondAnswer = gate()
-    const answer = server.onApi
-    let staleCalls = 0
-    server.onApi = async (call) => {
-      if (call.authorization === 'Bearer A0' && ++staleCalls === 2) await secondAnswer.promise
-      return answer(call)
-    }
+    const secondAnswer = holdSecondStaleAnswer(server)
     server.onRefresh = () => json({ error: 'temporarily_unavailable' }, 503)
 
     // Both settle before the test looks at them: catch now so neither rejection goes unhandled.
