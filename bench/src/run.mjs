@@ -18,6 +18,7 @@ import {
   VERIFIER_ROWS,
 } from './lib/cases.mjs'
 import { startChild } from './lib/child.mjs'
+import { runClients } from './lib/clients.mjs'
 import { CLIENT_CORE, SERVER_CORE, describePinning, pinSelf, pinned } from './lib/cpu.mjs'
 import { CONNECTIONS, load } from './lib/load.mjs'
 import { startRedis } from './lib/redis.mjs'
@@ -190,7 +191,22 @@ async function main() {
 
   // A real access token (~350 characters), so the header @baton/fetch sends is a realistic size.
   const clientToken = apps['baton-lru'].ready.token
-  Object.assign(samples, await runClients(start, urlOf(plainServer), clientToken))
+  Object.assign(
+    samples,
+    await runClients({
+      start,
+      rows: CLIENT_ROWS,
+      url: urlOf(plainServer),
+      token: clientToken,
+      schedule: {
+        generations: settings.clientGenerations,
+        rounds: settings.clientRounds,
+        warmupSeconds: settings.clientWarmupSeconds,
+        seconds: settings.clientSeconds,
+      },
+      log,
+    }),
+  )
 
   log('microbenchmarks')
   const micro = await start('children/micro.mjs')
@@ -303,61 +319,6 @@ async function preflight(apps, plainServer, client, urlOf) {
   })
   if ((await plainServer.call('withToken')) === 0)
     throw new Error('preflight: @baton/fetch sent no token')
-}
-
-/**
- * Case 4. Each client runs in a process of its own, as each app of case 1 does: undici's code is
- * shared by every client in a process and is optimized for the mix of calls it sees, so clients
- * sharing one process slow one another.
- *
- * Measured, each client has the client core to itself: the rows take turns, in a new random order
- * each round. Clients sharing the core slow one another too, and not equally: the one with more
- * code and data of its own loses more to each switch between them (measured in README.md, "Why
- * case 4's clients take turns").
- *
- * A client process is only at its steady speed after seconds of continuous load (its first
- * seconds cost up to four times the CPU per request), so the clients are warmed up together
- * first. Turns of one second leave each client idle for a few seconds at most, less than the
- * ~8 s after which V8 starts shrinking an idle heap.
- *
- * Two processes running the same code settle at speeds a few percent apart, and stay there for as
- * long as they live. So the rounds are spread over generations of fresh processes, and the
- * medians are taken over all of them: one process's luck is one draw among several, not the
- * whole row.
- */
-async function runClients(start, url, token) {
-  const samples = Object.fromEntries(CLIENT_ROWS.map((row) => [row.id, []]))
-  const generations = settings.clientGenerations
-  for (let generation = 1; generation <= generations; generation++) {
-    log(
-      `case 4: generation ${generation}/${generations}, warming up ${CLIENT_ROWS.length} clients together for ${settings.clientWarmupSeconds} s, then turns`,
-    )
-    const clients = {}
-    for (const row of shuffle(CLIENT_ROWS)) clients[row.id] = await start('children/client.mjs')
-    const run = (row, seconds) =>
-      clients[row.id].call('fetchLoop', {
-        kind: row.id,
-        url,
-        seconds,
-        concurrency: CONNECTIONS,
-        token,
-      })
-    await Promise.all(CLIENT_ROWS.map((row) => run(row, settings.clientWarmupSeconds)))
-    for (let round = 1; round <= settings.clientRounds; round++) {
-      for (const row of shuffle(CLIENT_ROWS)) {
-        const result = await run(row, settings.clientSeconds)
-        samples[row.id].push({
-          rps: result.rps,
-          p99: undefined,
-          cpuPerRequest: result.cpuPerRequest,
-          non2xx: result.failed,
-          errors: 0,
-        })
-      }
-    }
-    for (const child of Object.values(clients)) await child.stop()
-  }
-  return samples
 }
 
 /**

@@ -1,7 +1,15 @@
 // The client side of cases 4 and 5, in its own process on the client core.
-import { createAuthFetch } from '@baton/fetch'
+import { pathToFileURL } from 'node:url'
 import ky from 'ky'
 import { serve } from '../lib/child.mjs'
+
+// BENCH_FETCH_MODULE: another build of @baton/fetch (a path to its ESM entry), so that
+// fetch-shapes.mjs can run two builds side by side in one schedule.
+const { createAuthFetch } = await import(
+  process.env.BENCH_FETCH_MODULE
+    ? pathToFileURL(process.env.BENCH_FETCH_MODULE).href
+    : '@baton/fetch'
+)
 
 /** A valid, long-lived token set: no refresh happens during case 4. */
 const validTokens = (accessToken) => ({
@@ -23,6 +31,19 @@ function clientFor(kind, url, token) {
       const headers = new Headers({ authorization: `Bearer ${token}` })
       return (target) => fetch(target, { headers })
     }
+    // Call shapes for `src/fetch-shapes.mjs` (what a wrapper might hand undici), not report rows.
+    case 'raw-headers-copy': {
+      const shared = new Headers({ authorization: `Bearer ${token}` })
+      return (target) => fetch(target, { headers: new Headers(shared) })
+    }
+    case 'raw-request': {
+      const headers = { authorization: `Bearer ${token}` }
+      return (target) => fetch(new Request(target, { headers }))
+    }
+    case 'raw-signal': {
+      const headers = { authorization: `Bearer ${token}` }
+      return (target) => fetch(target, { headers, signal: new AbortController().signal })
+    }
     case 'minimal-wrapper': {
       const headers = { authorization: `Bearer ${token}` }
       return async (target) => {
@@ -41,6 +62,15 @@ function clientFor(kind, url, token) {
         tokens: validTokens(token),
       })
       return api.fetch
+    }
+    case 'baton-request': {
+      // A caller's own Request (no body), as a library built on Request objects passes it.
+      const api = createAuthFetch({
+        origins: [new URL(url).origin],
+        refreshUrl: new URL('/auth/refresh', url).href,
+        tokens: validTokens(token),
+      })
+      return (target) => api.fetch(new Request(target))
     }
     default:
       throw new Error(`no client ${kind}`)

@@ -104,7 +104,14 @@ export function describeRequest(
     replayableBody: initBody == null || !isStream(initBody),
     attempt: (tokens, replay) => {
       // The URL as resolved when the call was made, never the caller's URL object read again.
-      const target = request ? (replay ? request.clone() : request) : where.href
+      // A Request is cloned only for its body, the one part that sending uses up: one without
+      // (any GET) goes as it is, every time, its headers replaced by init's. A clone would cost
+      // as much again as undici's own copy of the Request (bench/README.md, "@baton/fetch").
+      const target = request
+        ? replay && request.body !== null
+          ? request.clone()
+          : request
+        : where.href
       // Objects of its own for each attempt: an underlying fetch may keep or edit what it gets.
       if (snapshot === undefined) {
         if (tokens === null) return [target, taken && { ...taken }]

@@ -237,3 +237,217 @@ t.test('a reused init: every attempt sends what the call was made with', async (
     for (const call of sentCalls) t.match(call.body, sent, `${kind}: the body as it was`)
   }
 })
+
+/**
+ * A client whose first call to the API is refused (so a GET is sent twice: with A1, then with
+ * A2), and whose underlying fetch records what it was handed and then edits the headers, as a
+ * tracing wrapper might.
+ */
+function recordingRetried(options: { tokens?: boolean; retry?: { methods: string[] } } = {}) {
+  const server = tokenServer()
+  const handed: { input: string | URL | Request; init: RequestInit | undefined }[] = []
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    refreshUrl: REFRESH_URL,
+    now: server.clock,
+    ...(options.tokens === false ? {} : { tokens: server.initial() }),
+    ...(options.retry ? { retry: options.retry } : {}),
+    fetch: async (input, init) => {
+      handed.push({ input, init })
+      const response = await server.fetch(input, init)
+      if (init?.headers instanceof Headers) init.headers.set('x-trace', 'edited')
+      return response
+    },
+  })
+  let calls = 0
+  const answer = server.onApi
+  server.onApi = (call) => (++calls === 1 ? unauthorized() : answer(call))
+  const apiHanded = () =>
+    handed.filter(({ input }) => (input instanceof Request ? input.url : String(input)) === API)
+  return { server, api, apiHanded }
+}
+
+t.test('with no headers of the caller, each attempt gets a Headers of its own', async (t) => {
+  for (const init of [undefined, { cache: 'no-store' as const }]) {
+    const { server, api, apiHanded } = recordingRetried()
+    t.equal((await api.fetch(API, init)).status, 200)
+    const handed = apiHanded()
+    t.same(
+      handed.map(({ input, init }) => [
+        input,
+        init?.headers instanceof Headers ? [...init.headers] : init?.headers,
+      ]),
+      [
+        [
+          API,
+          [
+            ['authorization', 'Bearer A1'],
+            ['x-trace', 'edited'],
+          ],
+        ],
+        [
+          API,
+          [
+            ['authorization', 'Bearer A2'],
+            ['x-trace', 'edited'],
+          ],
+        ],
+      ],
+      'a Headers with the token each time, edited by the fetch beneath after it was sent',
+    )
+    t.not(handed[0]?.init?.headers, handed[1]?.init?.headers, 'two attempts, two objects')
+    t.same(
+      server.apiCalls().map((call) => [call.authorization, call.headers.get('x-trace')]),
+      [
+        ['Bearer A1', null],
+        ['Bearer A2', null],
+      ],
+      'an edit to one attempt’s headers never reaches the next',
+    )
+    t.equal(handed[1]?.init?.cache, init?.cache, 'the rest of init goes with it')
+  }
+})
+
+t.test('a plain object of headers is taken when the call was made', async (t) => {
+  const { server, api, apiHanded } = recordingRetried()
+  let version = 'before'
+  const headers: Record<string, string> = {
+    'x-mine': 'before',
+    'x-object': { toString: () => `object-${version}` } as unknown as string,
+  }
+  const pending = api.fetch(API, { headers })
+  headers['x-mine'] = 'after'
+  version = 'after'
+  t.equal((await pending).status, 200)
+  t.same(
+    server
+      .apiCalls()
+      .map((call) => [
+        call.authorization,
+        call.headers.get('x-mine'),
+        call.headers.get('x-object'),
+        call.headers.get('x-trace'),
+      ]),
+    [
+      ['Bearer A1', 'before', 'object-before', null],
+      ['Bearer A2', 'before', 'object-before', null],
+    ],
+    'both attempts carry the headers as they were, and no edit of the fetch beneath',
+  )
+  const handed = apiHanded().map(({ init }) => init?.headers)
+  t.ok(
+    handed.every((sent) => sent instanceof Headers),
+    'the fetch beneath gets a Headers',
+  )
+  t.same(Object.keys(headers), ['x-mine', 'x-object'], 'the caller’s object is not changed')
+})
+
+t.test('a plain object of headers without a session is passed on as a copy', async (t) => {
+  const { api, apiHanded } = recordingRetried({ tokens: false })
+  const headers = { 'x-mine': '1' }
+  t.equal((await api.fetch(API, { headers })).status, 401)
+  const [first] = apiHanded()
+  t.ok(first?.init?.headers instanceof Headers)
+  t.same(
+    [...new Headers(first?.init?.headers)],
+    [
+      ['x-mine', '1'],
+      ['x-trace', 'edited'],
+    ],
+  )
+  t.same(headers, { 'x-mine': '1' }, 'the caller’s object is not changed')
+})
+
+t.test('Authorization is recognised in any case, and only it', async (t) => {
+  const seen: (RequestInit | undefined)[] = []
+  const api = createAuthFetch({
+    origins: [ORIGIN],
+    tokens: { accessToken: 'A1' },
+    fetch: async (_input, init) => {
+      seen.push(init)
+      return json({ authorization: new Headers(init?.headers).get('authorization') })
+    },
+  })
+  const mine = { headers: { AUTHORIZATION: 'Basic dXNlcjpwYXNz' } }
+  await api.fetch(API, mine)
+  t.equal(seen[0], mine, 'the caller’s own Authorization: passed through untouched')
+  for (const name of ['x-authorization', 'authorizatio', 'authorization-x']) {
+    const response = await api.fetch(API, { headers: { [name]: 'v' } })
+    t.same(await response.json(), { authorization: 'Bearer A1' }, `${name} is not Authorization`)
+  }
+})
+
+t.test('a plain object of headers is read as fetch reads it', async (t) => {
+  const { server, api } = recordingRetried()
+  // Names that differ only in case, a number, spaces around a value, a field named __proto__.
+  const headers = JSON.parse(
+    '{"X-Twice": "1", "x-twice": "2", "x-number": 5, "x-spaced": "  v  ", "__proto__": "p"}',
+  ) as Record<string, string>
+  t.equal((await api.fetch(API, { headers })).status, 200)
+  const asFetchReadsThem = [...new Request(API, { headers }).headers]
+  const sent = server
+    .apiCalls()
+    .map((call) => [...call.headers].filter(([name]) => name !== 'authorization'))
+  t.same(sent, [asFetchReadsThem, asFetchReadsThem])
+  t.same(
+    asFetchReadsThem.map(([name]) => name),
+    ['x-number', 'x-spaced', 'x-twice'],
+    'what fetch makes of them (it ignores __proto__)',
+  )
+})
+
+t.test('headers fetch refuses are refused at once, as fetch refuses them', async (t) => {
+  const { api, apiHanded } = recordingRetried()
+  const invalid = [
+    { 'x-symbol': Symbol('not a string') as unknown as string },
+    { 'bad name': 'v' },
+    { 'x-line': 'a\nb' },
+  ]
+  for (const headers of invalid) {
+    await t.rejects(fetch(API, { headers }), TypeError, 'fetch itself refuses it')
+    await t.rejects(api.fetch(API, { headers }), TypeError, 'and so does api.fetch')
+  }
+  t.same(apiHanded(), [], 'nothing reached the fetch beneath, so nothing was retried')
+})
+
+t.test('a Request without a body is sent as it is on every attempt', async (t) => {
+  const { server, api, apiHanded } = recordingRetried()
+  const request = new Request(API, { headers: { 'x-mine': 'r' } })
+  t.equal((await api.fetch(request)).status, 200)
+  const handed = apiHanded()
+  t.equal(handed.length, 2)
+  t.ok(
+    handed.every(({ input }) => input === request),
+    'no clone: only a body is used up by sending',
+  )
+  t.ok(handed.every(({ init }) => init?.headers instanceof Headers))
+  t.same(
+    server
+      .apiCalls()
+      .map((call) => [call.authorization, call.headers.get('x-mine'), call.headers.get('x-trace')]),
+    [
+      ['Bearer A1', 'r', null],
+      ['Bearer A2', 'r', null],
+    ],
+  )
+  t.equal(request.headers.get('authorization'), null, 'the caller’s Request carries no token')
+})
+
+t.test('a Request with a body is sent from a clone, and again on the retry', async (t) => {
+  const { server, api, apiHanded } = recordingRetried({ retry: { methods: ['PUT'] } })
+  const request = new Request(API, { method: 'PUT', body: 'the body' })
+  t.equal((await api.fetch(request)).status, 200)
+  const handed = apiHanded()
+  t.equal(handed.length, 2)
+  t.ok(
+    handed.every(({ input }) => input !== request),
+    'clones, so that the caller’s body is still there for the retry',
+  )
+  t.same(
+    server.apiCalls().map((call) => [call.method, call.body, call.authorization]),
+    [
+      ['PUT', 'the body', 'Bearer A1'],
+      ['PUT', 'the body', 'Bearer A2'],
+    ],
+  )
+})
