@@ -31,6 +31,7 @@ export type AuthErrorCode =
   | 'ERR_ISSUER_UNAVAILABLE'
   | 'ERR_CSRF_ORIGIN'
   | 'ERR_CSRF_HEADER'
+  | 'ERR_NO_REFRESH_COOKIE'
 
 /** The wire `error` values: RFC 6749 §5.2, RFC 6750 §3.1, and two of our own for `/login`. */
 export type OAuthErrorName =
@@ -161,7 +162,10 @@ export class InsufficientScopeError extends AuthError {
 /** 400 `invalid_grant` (RFC 6749 §5.2): an unknown, expired, revoked or reused refresh token. */
 export class InvalidGrantError extends AuthError {
   override name = 'InvalidGrantError'
-  constructor(code: 'ERR_REFRESH_INVALID' | 'ERR_REFRESH_REUSED', description: string) {
+  constructor(
+    code: 'ERR_REFRESH_INVALID' | 'ERR_REFRESH_REUSED' | 'ERR_NO_REFRESH_COOKIE',
+    description: string,
+  ) {
     super(400, 'invalid_grant', code, description)
   }
 }

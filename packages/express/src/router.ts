@@ -118,8 +118,14 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
         throw new UnsupportedGrantTypeError()
       }
       const scope = optionalField(body, 'scope', MAX_SCOPE_LENGTH)
-      const credential = cookieCredential(req, config, body.refresh_token !== undefined)
+      const explicit = body.refresh_token !== undefined
+      const credential = cookieCredential(req, config, explicit)
       if (credential === undefined) {
+        // A cookie client (the header) without the cookie has no session to refresh: say so as
+        // the grant's refusal, which a client reads as "not logged in", not as a malformed request.
+        if (!explicit && config.refreshCookie !== undefined && asksForCookie(req)) {
+          throw new InvalidGrantError('ERR_NO_REFRESH_COOKIE', 'No refresh cookie: not logged in')
+        }
         const refreshToken = field(body, 'refresh_token', MAX_TOKEN_FIELD_LENGTH)
         res.json(await service.refresh(refreshToken, scope))
         return
@@ -158,9 +164,15 @@ function tokenRoutes(router: Router, config: ResolvedOptions, service: SessionSe
     '/revoke',
     handle(async (req, res) => {
       const body = readBody(req)
-      const credential = cookieCredential(req, config, body.token !== undefined)
-      // RFC 7009 §2.2: the answer is 200 whether or not the token named a live session.
+      const explicit = body.token !== undefined
+      const credential = cookieCredential(req, config, explicit)
+      // RFC 7009 §2.2: the answer is 200 whether or not the token named a live session — also to
+      // a cookie client (the header) without the cookie, which has nothing left to revoke.
       if (credential === undefined) {
+        if (!explicit && config.refreshCookie !== undefined && asksForCookie(req)) {
+          res.json({})
+          return
+        }
         await service.revoke(field(body, 'token', MAX_TOKEN_FIELD_LENGTH))
       } else {
         await service.revoke(credential.token)

@@ -156,7 +156,7 @@ t.test('a body client on a cookie-mode server keeps the body transport', async (
   t.equal(logout.status, 200)
   t.equal(setCookie(logout), undefined)
 
-  const noToken = await postWithCookie(app, '/auth/refresh', undefined, sameOrigin(app))
+  const noToken = await postWithCookie(app, '/auth/refresh', undefined, { origin: app.base })
   t.equal(noToken.status, 400, 'no body token and no cookie: the body transport refuses as before')
   t.match(await noToken.json(), { code: 'ERR_INVALID_REQUEST' })
 })
@@ -227,7 +227,59 @@ t.test('an empty refresh cookie or only other cookies count as no cookie', async
       headers: { cookie, ...sameOrigin(app) },
     })
     t.equal(response.status, 400, cookie)
-    t.match(await response.json(), { code: 'ERR_INVALID_REQUEST' })
+    t.match(await response.json(), { error: 'invalid_grant', code: 'ERR_NO_REFRESH_COOKIE' })
     t.equal(setCookie(response), undefined)
   }
 })
+
+t.test(
+  'a cookie client without the cookie is told invalid_grant ERR_NO_REFRESH_COOKIE',
+  async (t) => {
+    const app = await startApp(t, { refreshCookie: true })
+    const refresh = await postWithCookie(
+      app,
+      '/auth/refresh',
+      undefined,
+      sameOrigin(app),
+      'grant_type=refresh_token',
+    )
+    t.equal(refresh.status, 400)
+    t.match(await refresh.json(), { error: 'invalid_grant', code: 'ERR_NO_REFRESH_COOKIE' })
+    t.equal(setCookie(refresh), undefined, 'no cookie to clear')
+    // Without the header it is a body client that forgot its token, as before.
+    const body = await postWithCookie(
+      app,
+      '/auth/refresh',
+      undefined,
+      {},
+      'grant_type=refresh_token',
+    )
+    t.equal(body.status, 400)
+    t.match(await body.json(), { error: 'invalid_request' })
+  },
+)
+
+t.test(
+  'a cookie client revoking without the cookie is answered 200: nothing to revoke',
+  async (t) => {
+    const app = await startApp(t, { refreshCookie: true })
+    const revoke = await postWithCookie(app, '/auth/revoke', undefined, sameOrigin(app))
+    t.equal(revoke.status, 200)
+    t.same(await revoke.json(), {})
+    t.equal(setCookie(revoke), undefined)
+    const body = await postWithCookie(app, '/auth/revoke', undefined, {})
+    t.equal(body.status, 400, 'a body client must still name its token')
+  },
+)
+
+t.test(
+  'without refreshCookie the CSRF header does not turn a refresh into a grant refusal',
+  async (t) => {
+    const app = await startApp(t)
+    const refresh = await postWithCookie(app, '/auth/refresh', undefined, sameOrigin(app))
+    t.equal(refresh.status, 400)
+    t.match(await refresh.json(), { error: 'invalid_request' })
+    const revoke = await postWithCookie(app, '/auth/revoke', undefined, sameOrigin(app))
+    t.equal(revoke.status, 400)
+  },
+)

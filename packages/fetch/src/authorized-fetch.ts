@@ -16,7 +16,7 @@
  * underlying fetch untouched, as in 1: it is part of the renewal that others wait for.
  */
 import { abortable } from './abort.js'
-import { AuthError, summarizeResponse } from './errors.js'
+import { AuthError, isAuthError, summarizeResponse } from './errors.js'
 import type { FetchFunction } from './options.js'
 import type { Refresher } from './refresher.js'
 import { describeRequest, discard, UrlReader } from './request.js'
@@ -58,19 +58,30 @@ export function authorizedFetch(parts: AuthorizedFetchParts): FetchFunction {
     // Another process may have rotated the tokens in a shared file since: adopt them first.
     owner.sync()
     const pending = refresher.pending
-    if (pending) return recovering(abortable(pending, signal), signal)
+    const resuming = owner.mayResume()
+    if (pending) return recovering(abortable(pending, signal), signal, resuming)
     const tokens = owner.tokens
-    if (tokens === null || !owner.mustRenew(tokens)) return tokens
-    return recovering(abortable(refresher.renew(tokens, refresher.epoch), signal), signal)
+    if (tokens === null) {
+      // Cookie mode, a new tab: the cookie may hold a session; one refresh finds out.
+      if (!resuming) return null
+      return recovering(abortable(refresher.renew(null, refresher.epoch), signal), signal, true)
+    }
+    if (!owner.mustRenew(tokens)) return tokens
+    return recovering(abortable(refresher.renew(tokens, refresher.epoch), signal), signal, false)
   }
 
-  /** A renewal's tokens, or after its failure the tokens the owner says to go on with. */
+  /**
+   * A renewal's tokens, or after its failure the tokens the owner says to go on with. When it
+   * was resuming a session that turned out not to exist, the request goes without a token.
+   */
   const recovering = (
     renewal: Promise<TokenSet>,
     signal: AbortSignal | undefined,
-  ): Promise<TokenSet> =>
+    resuming: boolean,
+  ): Promise<TokenSet | null> =>
     renewal.catch((error: unknown) => {
       if (signal?.aborted) throw error
+      if (resuming && isAuthError(error, 'AUTH_SESSION_EXPIRED')) return null
       return owner.usableAfter(error)
     })
 

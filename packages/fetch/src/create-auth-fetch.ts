@@ -43,7 +43,8 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
     stored,
     canRefresh: (tokens) => canRefresh(grant, tokens),
   })
-  const login = config.login ?? (config.loginUrl && loginWithUrl(config.loginUrl))
+  const cookie = config.refreshCookie ? { onError } : undefined
+  const login = config.login ?? (config.loginUrl && loginWithUrl(config.loginUrl, cookie))
   // Only a callback can log in by itself (it can ask the user); a loginUrl needs credentials.
   const autoLogin = config.login !== undefined
   const refresher = new Refresher({ owner, grant, login, autoLogin, fetch, onError, now })
@@ -75,11 +76,18 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch | AuthFetc
       const tokens = owner.tokens
       const error = new AuthError('AUTH_SESSION_EXPIRED', 'Logged out')
       refresher.abort(error)
-      if (tokens === null) return
+      // In cookie mode the cookie may hold a session this tab never saw: it is ended all the same.
+      if (tokens === null && !config.refreshCookie) return
       const ended = owner.end('logout', error)
       if (config.revocationUrl) {
         const { revocationUrl: url, refreshParams: params, clientAuthentication: client } = config
-        const failure = await revoke(tokens, { url, params, client, fetch })
+        const failure = await revoke(tokens, {
+          url,
+          params,
+          client,
+          cookie: config.refreshCookie,
+          fetch,
+        })
         if (failure) onError(failure)
       }
       await ended

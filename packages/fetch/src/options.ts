@@ -64,6 +64,17 @@ export interface AuthFetchOptions {
    * @default undefined (no refresh: a refused token ends the session)
    */
   refreshUrl?: string | URL | undefined
+  /**
+   * Cookie mode, for browser apps on a server with `@baton/express`'s `refreshCookie`: the refresh
+   * token lives in an `HttpOnly` cookie no script can read, never in JavaScript. Refresh, login and
+   * logout go with `credentials: 'include'` and `X-Baton-CSRF: 1`; the access token is kept in
+   * memory and shared between the tabs of the origin (one refresh for all of them); with no token
+   * in memory (a new tab, a reload), the first request refreshes by the cookie first. Needs
+   * `refreshUrl`; cannot go with `refresh`, `login`, `clientAuthentication` or `storage`, and
+   * `tokens` must hold no refresh token. `revocationUrl` defaults to `revoke` beside `refreshUrl`.
+   * @default false
+   */
+  refreshCookie?: boolean | undefined
   /** The body of the `refreshUrl` request: form-encoded (RFC 6749) or JSON. @default 'form' */
   refreshEncoding?: 'form' | 'json' | undefined
   /**
@@ -98,11 +109,13 @@ export interface AuthFetchOptions {
   login?: LoginFunction | undefined
   /**
    * The RFC 7009 revocation endpoint `logout()` posts the refresh token (else the access token)
-   * to, e.g. `https://api.example.com/auth/revoke`.
-   * @default undefined (logout only forgets the tokens locally)
+   * to, e.g. `https://api.example.com/auth/revoke`; in cookie mode it posts no token and the
+   * cookie's session ends.
+   * @default undefined (logout only forgets the tokens locally); with `refreshCookie`,
+   *   `new URL('revoke', refreshUrl)`, where `@baton/express` mounts it
    */
   revocationUrl?: string | URL | undefined
-  /** Where the tokens persist. @default memoryStorage() */
+  /** Where the tokens persist. Not with `refreshCookie` (memory only). @default memoryStorage() */
   storage?: TokenStorage | undefined
   /**
    * Tokens to start with: a `TokenSet` or anything `TokenSet.parse` reads. When given, the

@@ -12,8 +12,9 @@
  * The request never follows a redirect: fetch would repeat the POST, refresh token and client
  * secret included, to wherever the `Location` points (a 307/308 to another origin received them).
  *
- * Either over HTTP (`refreshUrl`, the RFC 6749 §6 `refresh_token` grant) or through the user's
- * `refresh` callback.
+ * Over HTTP (`refreshUrl`, the RFC 6749 §6 `refresh_token` grant), over HTTP with the refresh
+ * token in an `HttpOnly` cookie (`refreshCookie`: the grant needs no refresh token in JavaScript,
+ * so it can run with no tokens at all — a new tab), or through the user's `refresh` callback.
  */
 import {
   isAuthError,
@@ -26,6 +27,12 @@ import {
 } from './errors.js'
 import { clientCredentials, type ResolvedClientAuthentication } from './client-authentication.js'
 import type { FetchFunction, RefreshFunction } from './options.js'
+import {
+  COOKIE_REQUEST,
+  isNetworkFailure,
+  unreachableMessage,
+  withoutRefreshToken,
+} from './refresh-cookie.js'
 import { TokenSet } from './token-set.js'
 
 export type GrantResult =
@@ -33,6 +40,8 @@ export type GrantResult =
   | {
       readonly outcome: 'rejected' | 'client_rejected' | 'unavailable'
       readonly cause: ResponseSummary | ErrorSummary
+      /** What to tell the caller instead of the usual sentence (cookie mode: maybe CORS). */
+      readonly message?: string
     }
 
 /**
@@ -43,28 +52,36 @@ export const MAX_RESPONSE_BYTES = 256 * 1024
 
 /**
  * How this client renews its tokens without logging in again. Only a grant knows what renewing
- * needs: these two need a refresh token, a cookie grant (cookie mode) would need none in JavaScript.
+ * needs: the body and callback grants need a refresh token, the cookie grant none in JavaScript.
  */
 export interface RefreshGrant {
-  /** Whether `tokens` can be refreshed now (else renewing them means logging in again). */
-  canRefresh(tokens: TokenSet): boolean
+  /**
+   * Whether `tokens` can be refreshed now (else renewing them means logging in again); `null`:
+   * whether a session can be renewed with no tokens in JavaScript at all (only the cookie's can).
+   */
+  canRefresh(tokens: TokenSet | null): boolean
   /** `tokens` is the set being refreshed (its tokens are blanked out of any error message). */
-  refresh(tokens: TokenSet, signal: AbortSignal): Promise<GrantResult>
+  refresh(tokens: TokenSet | null, signal: AbortSignal): Promise<GrantResult>
 }
 
-/** The grant the options ask for: `refreshUrl`, the `refresh` callback, or none. */
+/** The grant the options ask for: `refreshUrl` (with the cookie or not), `refresh`, or none. */
 export function refreshGrantOf(options: {
   readonly refreshUrl: URL | undefined
+  readonly refreshCookie: boolean
   readonly refreshEncoding: 'form' | 'json'
   readonly refreshParams: Readonly<Record<string, string>>
   readonly clientAuthentication: ResolvedClientAuthentication | undefined
   readonly refresh: RefreshFunction | undefined
   readonly fetch: FetchFunction
+  readonly onError: (error: unknown) => void
   readonly now: () => number
 }): RefreshGrant | undefined {
   const { fetch, now } = options
   if (options.refreshUrl) {
     const { refreshUrl: url, refreshEncoding: encoding, refreshParams: params } = options
+    if (options.refreshCookie) {
+      return cookieRefreshGrant({ url, encoding, params, fetch, now, onError: options.onError })
+    }
     const client = options.clientAuthentication
     return httpRefreshGrant({ url, encoding, params, client, fetch, now })
   }
@@ -77,14 +94,18 @@ export function refreshGrantOf(options: {
  */
 export function canRefresh(
   grant: RefreshGrant | undefined,
-  tokens: TokenSet,
+  tokens: TokenSet | null,
 ): grant is RefreshGrant {
   return grant !== undefined && grant.canRefresh(tokens)
 }
 
-/** A refresh token that has not expired: what both grants below need. */
-function hasLiveRefreshToken(tokens: TokenSet, now: () => number): boolean {
-  return tokens.refreshToken !== undefined && (tokens.refreshExpiresAt ?? Infinity) > now()
+/** A refresh token that has not expired: what the body and callback grants need. */
+function hasLiveRefreshToken(tokens: TokenSet | null, now: () => number): tokens is TokenSet {
+  return (
+    tokens !== null &&
+    tokens.refreshToken !== undefined &&
+    (tokens.refreshExpiresAt ?? Infinity) > now()
+  )
 }
 
 interface HttpGrantOptions {
@@ -98,47 +119,100 @@ interface HttpGrantOptions {
 
 function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
   const { url, encoding, params, client, now } = options
-  const fetchFunction = options.fetch
   const credentials = clientCredentials(client)
-  const refresh = async (tokens: TokenSet, signal: AbortSignal): Promise<GrantResult> => {
-    // canRefresh has checked that there is one.
-    const refreshToken = tokens.refreshToken as string
-    const secrets = [...secretsOf(tokens), client?.clientSecret]
+  const refresh = async (tokens: TokenSet | null, signal: AbortSignal): Promise<GrantResult> => {
+    // canRefresh has checked that there is a refresh token.
+    const previous = tokens as TokenSet
     const fields = {
       ...params,
       ...credentials.fields,
       grant_type: 'refresh_token',
-      refresh_token: refreshToken,
+      refresh_token: previous.refreshToken as string,
     }
-    let response: Response
-    try {
-      response = await fetchFunction(url, {
-        method: 'POST',
-        headers: {
-          ...credentials.headers,
-          accept: 'application/json',
-          'content-type':
-            encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
-        },
-        body: encoding === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString(),
-        redirect: 'error',
-        signal,
-      })
-    } catch (error) {
-      return { outcome: 'unavailable', cause: summarizeError(error, secrets) }
-    }
-    const body = await readJson(response, MAX_RESPONSE_BYTES)
-    const cause = summarizeResponse(response, url.href, body, secrets)
-    // A fetch that hands back the redirect (`redirect` ignored, or 'manual'): not an answer.
-    if (response.ok && response.type !== 'opaqueredirect' && !response.redirected) {
-      return parseTokens(body, tokens, now, cause)
-    }
-    if (cause.error === 'invalid_client') return { outcome: 'client_rejected', cause }
-    const refused =
-      response.status === 401 || (response.status === 400 && cause.error === 'invalid_grant')
-    return { outcome: refused ? 'rejected' : 'unavailable', cause }
+    return postGrant(options, {
+      init: { headers: credentials.headers, body: encode(fields, encoding), signal },
+      secrets: [...secretsOf(previous), client?.clientSecret],
+      parse: (body, cause) => parseTokens(body, previous, now, cause),
+    })
   }
   return { canRefresh: (tokens) => hasLiveRefreshToken(tokens, now), refresh }
+}
+
+/**
+ * The refresh token is the cookie: the request carries none, and goes with the cookie and the
+ * CSRF header. It can always be tried — JavaScript cannot see whether the cookie exists; the
+ * server answers `invalid_grant` when it does not (not logged in). A refresh token in the answer
+ * is dropped (`withoutRefreshToken`). A request that fails before any answer may be a CORS
+ * refusal, and its error says so.
+ */
+function cookieRefreshGrant(
+  options: Omit<HttpGrantOptions, 'client'> & { onError: (error: unknown) => void },
+): RefreshGrant {
+  const { url, encoding, params, now, onError } = options
+  const refresh = async (tokens: TokenSet | null, signal: AbortSignal): Promise<GrantResult> =>
+    postGrant(options, {
+      init: {
+        ...COOKIE_REQUEST,
+        body: encode({ ...params, grant_type: 'refresh_token' }, encoding),
+        signal,
+      },
+      secrets: secretsOf(tokens),
+      parse: (body, cause) => parseTokens(withoutRefreshToken(body, onError), null, now, cause),
+      failed: (error) =>
+        isNetworkFailure(error) ? unreachableMessage(url, 'the session is kept') : undefined,
+    })
+  return { canRefresh: () => true, refresh }
+}
+
+function encode(fields: Record<string, string>, encoding: 'form' | 'json'): string {
+  return encoding === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString()
+}
+
+/**
+ * One POST to the token endpoint and what its answer means (see the file comment). `failed`
+ * names a request that got no answer, when there is more to say than the error itself.
+ */
+async function postGrant(
+  options: Pick<HttpGrantOptions, 'url' | 'encoding' | 'fetch'>,
+  request: {
+    init: RequestInit & { headers: Readonly<Record<string, string>>; signal: AbortSignal }
+    secrets: readonly (string | undefined)[]
+    parse: (body: unknown, cause: ResponseSummary) => GrantResult
+    failed?: (error: unknown) => string | undefined
+  },
+): Promise<GrantResult> {
+  const { url, encoding } = options
+  const { init, secrets } = request
+  let response: Response
+  try {
+    response = await options.fetch(url, {
+      ...init,
+      method: 'POST',
+      headers: {
+        ...init.headers,
+        accept: 'application/json',
+        'content-type':
+          encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
+      },
+      redirect: 'error',
+    })
+  } catch (error) {
+    const cause = summarizeError(error, secrets)
+    const message = request.failed?.(error)
+    return message === undefined
+      ? { outcome: 'unavailable', cause }
+      : { outcome: 'unavailable', cause, message }
+  }
+  const body = await readJson(response, MAX_RESPONSE_BYTES)
+  const cause = summarizeResponse(response, url.href, body, secrets)
+  // A fetch that hands back the redirect (`redirect` ignored, or 'manual'): not an answer.
+  if (response.ok && response.type !== 'opaqueredirect' && !response.redirected) {
+    return request.parse(body, cause)
+  }
+  if (cause.error === 'invalid_client') return { outcome: 'client_rejected', cause }
+  const refused =
+    response.status === 401 || (response.status === 400 && cause.error === 'invalid_grant')
+  return { outcome: refused ? 'rejected' : 'unavailable', cause }
 }
 
 /**
@@ -151,11 +225,12 @@ function callbackRefreshGrant(
   fetch: FetchFunction,
   now: () => number,
 ): RefreshGrant {
-  const refresh = async (tokens: TokenSet, signal: AbortSignal): Promise<GrantResult> => {
+  const refresh = async (tokens: TokenSet | null, signal: AbortSignal): Promise<GrantResult> => {
     let answer: unknown
     try {
       // canRefresh has checked that there is a refresh token.
-      answer = await callback({ refreshToken: tokens.refreshToken as string, signal, fetch })
+      const refreshToken = (tokens as TokenSet).refreshToken as string
+      answer = await callback({ refreshToken, signal, fetch })
     } catch (error) {
       const status = statusOf(error)
       const refused = isAuthError(error, 'AUTH_SESSION_EXPIRED') || status === 400 || status === 401
@@ -171,11 +246,12 @@ function callbackRefreshGrant(
 
 /**
  * An answer without a usable `access_token` is a failed refresh, not an ended session. Without
- * a new refresh token the old one stays valid (RFC 6749 §6: the server MAY issue a new one).
+ * a new refresh token the old one stays valid (RFC 6749 §6: the server MAY issue a new one);
+ * `previous` null: there is none to keep (cookie mode).
  */
 function parseTokens(
   answer: unknown,
-  previous: TokenSet,
+  previous: TokenSet | null,
   now: () => number,
   response?: ResponseSummary,
 ): GrantResult {
@@ -189,7 +265,7 @@ function parseTokens(
       cause: response ? { ...summary, status: response.status } : summary,
     }
   }
-  if (next.refreshToken === undefined) {
+  if (next.refreshToken === undefined && previous !== null) {
     next = new TokenSet({
       ...next.toJSON(),
       refreshToken: previous.refreshToken,

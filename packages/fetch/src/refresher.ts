@@ -20,6 +20,7 @@
 import { abortable } from './abort.js'
 import {
   AuthError,
+  isAuthError,
   secretsOf,
   summarizeError,
   type ErrorSummary,
@@ -111,13 +112,17 @@ export class Refresher {
     if (current === null && stale !== null) throw this.#owner.endError
     const failure = this.#lastFailure
     if (failure !== undefined && failure.epoch > sentEpoch) throw failure.error
-    return this.#start(current === null ? 'login' : 'refresh')
+    // Without tokens, a grant that needs none (the cookie's) resumes the session; else log in.
+    return this.#start(current === null && !canRefresh(this.#grant, null) ? 'login' : 'refresh')
   }
 
-  /** `api.refresh()`: joins the renewal in flight, else refreshes. */
+  /**
+   * `api.refresh()`: joins the renewal in flight, else refreshes — without tokens only with a
+   * grant that needs none (cookie mode: whether the cookie holds a session, the server says).
+   */
   async refresh(): Promise<TokenSet> {
     if (this.#flight) return this.#flight.promise
-    if (this.#owner.tokens === null) throw this.#owner.endError
+    if (this.#owner.tokens === null && !canRefresh(this.#grant, null)) throw this.#owner.endError
     return this.#start('refresh')
   }
 
@@ -178,6 +183,8 @@ export class Refresher {
       answer = await this.#call(() => login({ ...request, signal, fetch: this.#fetch }))
     } catch (error) {
       signal.throwIfAborted()
+      // A login that could not be tried (cookie mode: no answer, maybe CORS) ends nothing.
+      if (kind === 'login' && isAuthError(error, 'AUTH_REFRESH_UNAVAILABLE')) throw error
       return this.#end('login_failed', 'Logging in failed', summarizeError(error, secretsOf(stale)))
     }
     signal.throwIfAborted()
@@ -203,7 +210,8 @@ export class Refresher {
     const current = this.#owner.tokens
     if (adopted !== null || (current !== null && current !== stale)) return current as TokenSet
     let cause: ResponseSummary | ErrorSummary | undefined
-    if (current !== null && canRefresh(this.#grant, current)) {
+    // `current` may be null: a grant that needs no tokens (the cookie's) resumes a session.
+    if (canRefresh(this.#grant, current)) {
       const grant = this.#grant
       const result = await this.#call(() => grant.refresh(current, signal))
       signal.throwIfAborted()
@@ -214,7 +222,7 @@ export class Refresher {
       if (result.outcome === 'unavailable') {
         throw new AuthError(
           'AUTH_REFRESH_UNAVAILABLE',
-          'The tokens could not be refreshed now; they are kept',
+          result.message ?? 'The tokens could not be refreshed now; they are kept',
           { cause: result.cause },
         )
       }

@@ -19,7 +19,7 @@ import type {
 } from './options.js'
 import { documentBase } from './request.js'
 import type { RetryRules } from './retry.js'
-import { memoryStorage } from './storage.js'
+import { memoryStorage, tabMemoryStorage } from './storage.js'
 import { TokenSet } from './token-set.js'
 
 /**
@@ -44,6 +44,7 @@ export const DEFAULTS = Object.freeze({
 export interface ResolvedOptions {
   readonly origins: ReadonlySet<string>
   readonly refreshUrl: URL | undefined
+  readonly refreshCookie: boolean
   readonly refreshEncoding: 'form' | 'json'
   readonly refreshParams: Readonly<Record<string, string>>
   readonly clientAuthentication: ResolvedClientAuthentication | undefined
@@ -69,6 +70,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(
   Object.keys({
     origins: true,
     refreshUrl: true,
+    refreshCookie: true,
     refreshEncoding: true,
     refreshParams: true,
     clientAuthentication: true,
@@ -111,9 +113,19 @@ export function resolveOptions(options: AuthFetchOptions): ResolvedOptions {
   const fetchFunction = options.fetch ?? globalThis.fetch
   const now = optionalFunction(options.now, 'now') ?? DEFAULTS.now
   const onError = optionalFunction(options.onError, 'onError') ?? defaultOnError()
+  const refreshUrl = optionalUrl(options.refreshUrl, 'refreshUrl')
+  const refreshCookie = resolveRefreshCookie(options, refreshUrl)
+  const revocationUrl = optionalUrl(options.revocationUrl, 'revocationUrl')
+  const tokens = resolveTokens(options.tokens, now)
+  if (refreshCookie && tokens?.refreshToken !== undefined) {
+    throw new TypeError(
+      `${NAME}: tokens must not hold a refresh token with refreshCookie (it lives in the cookie)`,
+    )
+  }
   return {
     origins: resolveOrigins(options.origins),
-    refreshUrl: optionalUrl(options.refreshUrl, 'refreshUrl'),
+    refreshUrl,
+    refreshCookie: refreshCookie !== undefined,
     refreshEncoding:
       oneOf(options.refreshEncoding, ['form', 'json'], 'refreshEncoding') ??
       DEFAULTS.refreshEncoding,
@@ -122,9 +134,12 @@ export function resolveOptions(options: AuthFetchOptions): ResolvedOptions {
     refresh: optionalFunction(options.refresh, 'refresh'),
     login: optionalFunction(options.login, 'login'),
     loginUrl: optionalUrl(options.loginUrl, 'loginUrl'),
-    revocationUrl: optionalUrl(options.revocationUrl, 'revocationUrl'),
-    storage: resolveStorage(options.storage),
-    tokens: resolveTokens(options.tokens, now),
+    // @baton/express mounts /revoke beside /refresh: the cookie's session must end at logout.
+    revocationUrl: revocationUrl ?? (refreshCookie && new URL('revoke', refreshCookie)),
+    storage: refreshCookie
+      ? tabMemoryStorage(`cookie:${refreshCookie.href}`)
+      : resolveStorage(options.storage),
+    tokens,
     refreshBeforeMs: milliseconds(options.refreshBefore, DEFAULTS.refreshBefore, 'refreshBefore'),
     retry: resolveRetry(options.retry),
     fetch: requiredFunction(fetchFunction, 'fetch'),
@@ -141,6 +156,37 @@ export function resolveOptions(options: AuthFetchOptions): ResolvedOptions {
     now,
     sleep: optionalFunction(options.sleep, 'sleep') ?? DEFAULTS.sleep,
   }
+}
+
+/**
+ * `refreshCookie`: the refresh URL when it is on, else undefined. What cookie mode cannot go with
+ * is refused by name: a refresh token in JavaScript (`refresh`, `storage`), a secret a browser
+ * cannot keep (`clientAuthentication`), a login that would not set the cookie (`login`).
+ */
+function resolveRefreshCookie(
+  options: AuthFetchOptions,
+  refreshUrl: URL | undefined,
+): URL | undefined {
+  const value: unknown = options.refreshCookie
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${NAME}: refreshCookie must be true or false`)
+  }
+  if (value !== true) return undefined
+  if (refreshUrl === undefined) {
+    throw new TypeError(`${NAME}: refreshCookie needs refreshUrl, where the cookie is sent`)
+  }
+  const conflicts = {
+    refresh: 'the refresh token is the cookie, which no callback can read',
+    login: 'give loginUrl, whose login sets the cookie',
+    clientAuthentication: 'a browser cannot keep a client secret',
+    storage: 'the access token stays in memory, shared between tabs; nothing is stored',
+  }
+  for (const [name, why] of Object.entries(conflicts)) {
+    if (options[name as keyof typeof conflicts] !== undefined) {
+      throw new TypeError(`${NAME}: ${name} cannot be used with refreshCookie: ${why}`)
+    }
+  }
+  return refreshUrl
 }
 
 function resolveOrigins(origins: unknown): ReadonlySet<string> {

@@ -164,15 +164,66 @@ export function webStorage(
       }
     },
   }
-  if (locks) {
-    shared.lock = (critical, signal) =>
-      locks.request(
-        name,
-        { signal: AbortSignal.any([signal, AbortSignal.timeout(lockTimeoutMs)]) },
-        critical,
-      )
-  }
+  if (locks) shared.lock = lockNamed(locks, name, lockTimeoutMs)
   return shared
+}
+
+/**
+ * Cookie mode's storage (not exported: `createAuthFetch` makes it from `refreshUrl`): the tokens
+ * — only an access token and its expiry, never a refresh token — live in this tab's memory and
+ * nowhere else, and are shared with the other tabs of the origin on the same `key` exactly as
+ * `webStorage` shares (the same Web Lock and `BroadcastChannel`, named `baton:<key>`): one tab
+ * refreshes under the lock and hands the result to the others on the channel before it releases
+ * the lock, so a tab that waited adopts it instead of refreshing again. A tab's memory is its own
+ * (there is no copy to guard, as a duplicated tab's `sessionStorage` is), so every message is
+ * taken as it comes. Without Web Locks (Node) there is no lock: the client's own single flight
+ * remains.
+ */
+export function tabMemoryStorage(key: string, options: WebStorageOptions = {}): TokenStorage {
+  const { locks, openChannel, lockTimeoutMs } = resolveWebStorageOptions(options)
+  const name = `baton:${key}`
+  const channels = new Set<BroadcastChannelLike>()
+  let saved: string | null = null
+  const publish = (value: string | null): void => {
+    saved = value
+    for (const channel of channels) channel.postMessage({ value })
+  }
+  const shared: TokenStorage = {
+    load: () => saved,
+    save: (tokens) => publish(JSON.stringify(tokens)),
+    clear: () => publish(null),
+    watch: (listener) => {
+      const channel = openChannel?.(name)
+      if (channel === undefined) return () => undefined
+      channel.addEventListener('message', ({ data }) => {
+        const message = data as { value?: unknown } | null
+        if (typeof message !== 'object' || message === null) return
+        saved = typeof message.value === 'string' ? message.value : null
+        listener({ value: saved })
+      })
+      channels.add(channel)
+      return () => {
+        channels.delete(channel)
+        channel.close()
+      }
+    },
+  }
+  if (locks) shared.lock = lockNamed(locks, name, lockTimeoutMs)
+  return shared
+}
+
+/** The storage's lock: a Web Lock of this name, given up after `timeoutMs`. */
+function lockNamed(
+  locks: LockManagerLike,
+  name: string,
+  timeoutMs: number,
+): NonNullable<TokenStorage['lock']> {
+  return (critical, signal) =>
+    locks.request(
+      name,
+      { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) },
+      critical,
+    )
 }
 
 function resolveWebStorageOptions(options: WebStorageOptions): {

@@ -29,8 +29,11 @@ export interface TokenOwnerOptions {
   readonly stored: StoredTokens
   /** Tokens given at construction: taken as they are, the storage is not read. */
   readonly tokens: TokenSet | undefined
-  /** Whether these tokens can be refreshed: the refresh grant's question, not the owner's. */
-  readonly canRefresh: (tokens: TokenSet) => boolean
+  /**
+   * Whether these tokens can be refreshed (`null`: whether a session can be renewed with none in
+   * JavaScript, as by a refresh cookie): the refresh grant's question, not the owner's.
+   */
+  readonly canRefresh: (tokens: TokenSet | null) => boolean
   readonly refreshBeforeMs: number
   readonly onTokens: (tokens: TokenSet | null) => void
   readonly onSessionEnd: (end: SessionEnd) => void
@@ -45,6 +48,12 @@ export class TokenOwner {
   /** The last tokens a 401 refused: not worth sending again if their renewal failed. */
   #refused: TokenSet | null = null
   #endError = new AuthError('AUTH_SESSION_EXPIRED', 'There is no session')
+  /**
+   * Whether this client has heard whether there is a session: tokens (set, loaded, adopted), or
+   * an end. Until then, without tokens, a session may still live where JavaScript cannot see it
+   * (a refresh cookie): see `mayResume`.
+   */
+  #settled = false
   readonly #ready: Promise<void> | undefined
   readonly #unwatch: () => void
 
@@ -92,6 +101,7 @@ export class TokenOwner {
     const current = this.#tokens
     if (loaded === null || sameTokens(loaded, current)) return null
     if (current !== null && (loaded.issuedAt ?? 0) < (current.issuedAt ?? 0)) return null
+    this.#settled = true
     this.#tokens = loaded
     this.#notify(loaded)
     return loaded
@@ -110,6 +120,15 @@ export class TokenOwner {
   /** While an asynchronous storage is read at start: settles when it has been. */
   get ready(): Promise<void> | undefined {
     return this.#ready
+  }
+
+  /**
+   * Whether the client should renew before sending without tokens: it has none, has not yet
+   * heard whether there is a session, and the grant can renew one without tokens (the cookie
+   * grant: a new tab or a reload resumes the session with one refresh).
+   */
+  mayResume(): boolean {
+    return this.#tokens === null && !this.#settled && this.#options.canRefresh(null)
   }
 
   /** The error of the last session end (before any session: "There is no session"). */
@@ -156,6 +175,7 @@ export class TokenOwner {
 
   /** Starts or continues the session with new tokens. */
   async set(tokens: TokenSet): Promise<void> {
+    this.#settled = true
     this.#tokens = tokens
     this.#notify(tokens)
     await this.#stored.save(tokens)
@@ -180,6 +200,7 @@ export class TokenOwner {
   end(reason: SessionEndReason, error: AuthError<'AUTH_SESSION_EXPIRED'>): Promise<void> {
     // A logout forgets what a 401 refused, too: whatever comes next starts clean.
     if (reason === 'logout') this.#refused = null
+    this.#settled = true
     this.#endError = error
     const cleared = reason === 'logout' ? this.#forget() : this.clear()
     this.#call(() =>
@@ -210,7 +231,10 @@ export class TokenOwner {
     if (change.replaces !== undefined && change.replaces !== current?.accessToken) return
     const tokens = this.#stored.parse(change.value)
     // Garbage another client wrote says nothing about the session.
-    if (tokens === undefined || sameTokens(tokens, current)) return
+    if (tokens === undefined) return
+    // Another client's word settles it: its tokens, or its logout (then no refresh is worth it).
+    this.#settled = true
+    if (sameTokens(tokens, current)) return
     if (tokens === null) {
       // current is not null here: sameTokens(null, null) returned above.
       this.#endError = new AuthError('AUTH_SESSION_EXPIRED', 'The session ended in another client')
