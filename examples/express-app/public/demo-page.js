@@ -16,7 +16,7 @@ const config = JSON.parse(document.getElementById('config').textContent)
 const $ = (id) => document.getElementById(id)
 const cookieMode = config.refreshCookie
 /** A short name for this tab, so two tabs side by side can be told apart. */
-const tabName = `Tab ${crypto.getRandomValues(new Uint16Array(1))[0].toString(36).toUpperCase()}`
+const tabName = `Tab ${Math.random().toString(36).slice(2, 5).toUpperCase()}`
 
 // Refresh a little before expiry (30 s by default), but never for most of a short-lived token.
 const refreshBefore = Math.min(30, Math.floor(config.accessTtl / 4))
@@ -56,8 +56,10 @@ let restoring = false
 let serverOffset = 0
 /** Credentials the login form handed over; the `login` callback uses them once. */
 let pendingCredentials = null
-/** Set by the `login` callback so `onTokens` can tell a login from a refresh. */
+/** Set while the login form logs in, so `onTokens` can tell a login from a refresh. */
 let loggingIn = false
+/** The tokens `onTokens` saw last: new tokens after none, from another tab, are its login. */
+let lastTokens = null
 let signedInAs = null
 /** How many problems `onError` was told of: logout checks whether its revocation was one. */
 let problems = 0
@@ -90,7 +92,6 @@ const bodyTransport = {
       const message = response.status === 401 ? 'Wrong username or password' : 'Login failed'
       throw Object.assign(new Error(message), { status: response.status })
     }
-    loggingIn = true
     signedInAs = credentials.username
     return response.json()
   },
@@ -103,10 +104,15 @@ const api = createAuthFetch({
   fetch: observedFetch,
   ...(cookieMode ? cookieTransport : bodyTransport),
   onTokens: (tokens) => {
+    const previous = lastTokens
+    lastTokens = tokens
     if (tokens === null) return
     if (loggingIn) {
       loggingIn = false
       log(`Logged in: access token for ${duration(tokens.expiresAt)}`, 'ok')
+    } else if (previous === null && !refreshedHere) {
+      log('Signed in by another tab: this tab shares its session', 'ok')
+      void callMe()
     } else {
       const here = refreshedHere
       refreshedHere = false
@@ -140,12 +146,15 @@ const api = createAuthFetch({
   },
 })
 
+lastTokens = api.tokens
+
 // ---- Actions -------------------------------------------------------------------------------
 
 $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault()
   $('login-error').hidden = true
   const credentials = { username: $('username').value, password: $('password').value }
+  loggingIn = true
   try {
     if (cookieMode) {
       await api.login(credentials)
@@ -156,6 +165,7 @@ $('login-form').addEventListener('submit', async (event) => {
     }
     await callMe()
   } catch (error) {
+    loggingIn = false
     const status = error.cause?.status ?? error.status
     $('login-error').textContent =
       status === 401 ? 'Wrong username or password' : (error.cause?.message ?? error.message)

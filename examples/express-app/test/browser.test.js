@@ -119,20 +119,22 @@ if (!existsSync(CHROMIUM)) {
       // A real wait, bounded: a 2-second access token (the page then refreshes 0 s before expiry).
       const { url } = await startApp(t, { demoTools: true, env: { BATON_ACCESS_TTL: '2' } })
       const { page, problems } = await open(t, url)
+      // Opening the page asked the cookie for a session: none yet, one refusal (no cookie).
+      t.match(await stats(url), { refresh: 0, rejected: 1 })
       await page.click('#login')
       await waitForText(page, '#me-result', /"sub": "alice"/)
       await waitForText(page, '#countdown', /^expired$/, 8_000)
       await page.click('#call-me')
       await waitForText(page, '#client-refreshes', /^1$/)
       await waitForText(page, '#me-result', /^200 OK/)
-      t.match(await stats(url), { refresh: 1, rejected: 0 }, 'refreshed before sending')
+      t.match(await stats(url), { refresh: 1, rejected: 1 }, 'refreshed before sending: no 401')
 
       // Cookie mode: the reload loses the access token (memory), and the cookie gets a new one.
       await page.reload()
       await page.waitForSelector('body[data-ready="true"]')
       await waitForText(page, '#log', /Restored the session from the refresh cookie/)
       await waitForText(page, '#me-result', /"sub": "alice"/)
-      t.match(await stats(url), { refresh: 2, rejected: 0 }, 'the reload cost one refresh')
+      t.match(await stats(url), { refresh: 2, rejected: 1 }, 'the reload cost one refresh')
       noProblems(t, problems)
     },
   )
