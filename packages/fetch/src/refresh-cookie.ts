@@ -66,5 +66,5 @@ export function isNetworkFailure(error: unknown): boolean {
 
 function pageOrigin(): string | undefined {
   const origin = (globalThis as { location?: { origin?: unknown } }).location?.origin
-  return typeof origin === 'string' && origin !== 'null' ? origin : undefined
+  return typeof origin === 'string' ? origin : undefined
 }

@@ -160,7 +160,7 @@ export function resolveOptions(options: AuthFetchOptions): ResolvedOptions {
 
 /**
  * `refreshCookie`: the refresh URL when it is on, else undefined. What cookie mode cannot go with
- * is refused by name: a refresh token in JavaScript (`refresh`, `storage`), a secret a browser
+ * is refused by name: tokens kept in JavaScript storage (`storage`), a secret a browser
  * cannot keep (`clientAuthentication`), a login that would not set the cookie (`login`).
  */
 function resolveRefreshCookie(
@@ -175,8 +175,8 @@ function resolveRefreshCookie(
   if (refreshUrl === undefined) {
     throw new TypeError(`${NAME}: refreshCookie needs refreshUrl, where the cookie is sent`)
   }
+  // (`refresh` is refused above already: it cannot go with refreshUrl.)
   const conflicts = {
-    refresh: 'the refresh token is the cookie, which no callback can read',
     login: 'give loginUrl, whose login sets the cookie',
     clientAuthentication: 'a browser cannot keep a client secret',
     storage: 'the access token stays in memory, shared between tabs; nothing is stored',
