@@ -2,14 +2,12 @@
 // the demo prints): two tabs share one session across rotations, a logout in one signs the other
 // out, and no page script can ever read the refresh token. Also: the page `pnpm demo` serves
 // after its terminal tour starts from zero.
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { get, startApp } from './fixtures/app.js'
 import {
-  CHROMIUM,
-  launchBrowser,
+  ARTIFACTS,
+  browserFor,
   openPage,
   problemsOf,
   waitForText,
@@ -18,15 +16,9 @@ import {
 import { spawnNode } from './fixtures/child.js'
 
 const DEMO = fileURLToPath(new URL('../src/demo.js', import.meta.url))
-const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/e2e/', import.meta.url))
 
-if (!existsSync(CHROMIUM)) {
-  t.fail(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`)
-  t.end()
-} else {
-  await mkdir(ARTIFACTS, { recursive: true })
-  const browser = await launchBrowser()
-  t.teardown(browser.close)
+const browser = await browserFor(t)
+if (browser !== undefined) {
   const { context } = browser
   const text = (page, selector) => page.locator(selector).textContent()
   const stats = async (port) => (await get(`http://127.0.0.1:${port}/demo/stats`)).body.counts

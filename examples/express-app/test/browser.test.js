@@ -1,22 +1,11 @@
 // End to end, in real headless Chromium: the demo page with @baton/fetch as shipped, against the
 // app on 127.0.0.1. Screenshots go to artifacts/e2e/ at the repository root (git-ignored).
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { get, startApp } from './fixtures/app.js'
-import { CHROMIUM, launchBrowser, openPage, waitForText } from './fixtures/browser.js'
+import { ARTIFACTS, browserFor, openPage, waitForText } from './fixtures/browser.js'
 
-const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/e2e/', import.meta.url))
-
-if (!existsSync(CHROMIUM)) {
-  t.fail(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`)
-  t.end()
-} else {
-  await mkdir(ARTIFACTS, { recursive: true })
-  const browser = await launchBrowser()
-  t.teardown(browser.close)
-
+const browser = await browserFor(t)
+if (browser !== undefined) {
   const open = (t, url) => openPage(t, browser.context, url)
   const noProblems = (t, problems) => t.same(problems, [], 'no script errors, no CSP violations')
   const text = (page, selector) => page.locator(selector).textContent()
