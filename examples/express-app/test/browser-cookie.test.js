@@ -8,6 +8,7 @@ import { get, startApp } from './fixtures/app.js'
 import {
   ARTIFACTS,
   browserFor,
+  launchBrowser,
   openPage,
   problemsOf,
   waitForText,
@@ -147,6 +148,25 @@ if (browser !== undefined) {
       await two.evaluate(() => localStorage.removeItem('planted'))
       noProblems(t, one)
       noProblems(t, two)
+    },
+  )
+
+  t.test(
+    'over plain http on a host name other than localhost the cookie is dropped, and the page says so',
+    async (t) => {
+      // demo.test resolves to 127.0.0.1 in this browser only: an http origin that is not
+      // "potentially trustworthy", as a LAN address would be.
+      const other = await launchBrowser({ args: ['--host-resolver-rules=MAP demo.test 127.0.0.1'] })
+      t.teardown(other.close)
+      const { port } = await startApp(t, { demoTools: true })
+      const { page } = await openPage(t, other.context, `http://demo.test:${port}/`)
+      t.equal(await page.evaluate(() => window.isSecureContext), false)
+      t.ok(await page.locator('#insecure').isVisible(), 'the page warns')
+      t.match(await text(page, '#insecure'), 'BATON_REFRESH_COOKIE=0')
+      await page.click('#login')
+      await waitForText(page, '#me-result', /"sub": "alice"/)
+      t.same(await other.context.cookies(), [], 'Chromium did not keep the Secure cookie')
+      noProblems(t, page)
     },
   )
 
