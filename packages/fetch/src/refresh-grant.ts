@@ -182,10 +182,12 @@ async function postGrant(
   },
 ): Promise<GrantResult> {
   const { url, encoding } = options
+  // Called unbound: a browser's fetch refuses any other `this` than the window.
+  const fetchFunction = options.fetch
   const { init, secrets } = request
   let response: Response
   try {
-    response = await options.fetch(url, {
+    response = await fetchFunction(url, {
       ...init,
       method: 'POST',
       headers: {
