@@ -382,13 +382,23 @@ function storageValues(storage) {
   return Array.from({ length: storage.length }, (_, index) => storage.getItem(storage.key(index)))
 }
 
-/** `key: value` per entry, long values cut short, so the panel shows what is there, not a token. */
+/**
+ * One line per entry: its key, and of its value the field names (JSON) and the length. That is
+ * enough to see what is kept there without the page ever showing a token.
+ */
 function describeStorage(storage) {
   if (storage.length === 0) return '(empty)'
   return Array.from({ length: storage.length }, (_, index) => {
     const key = storage.key(index)
     const value = storage.getItem(key) ?? ''
-    return `${key}: ${value.length > 40 ? `${value.slice(0, 40)}… (${value.length} characters)` : value}`
+    let fields
+    try {
+      const parsed = JSON.parse(value)
+      if (typeof parsed === 'object' && parsed !== null) fields = Object.keys(parsed).join(', ')
+    } catch {
+      // Not JSON: its length says enough.
+    }
+    return `${key}: ${fields === undefined ? '' : `{ ${fields} }, `}${value.length} characters`
   }).join('\n')
 }
 
