@@ -481,8 +481,8 @@ if (cookieMode) {
     log('Restored the session from the refresh cookie', 'ok')
     void callMe()
   } catch (error) {
-    if (error.code !== 'AUTH_SESSION_EXPIRED')
-      log(`${error.code ?? error.name}: ${error.message}`, 'bad')
+    if (error.code === 'AUTH_SESSION_EXPIRED') log('No session in the refresh cookie: log in')
+    else log(`${error.code ?? error.name}: ${error.message}`, 'bad')
   } finally {
     restoring = false
   }

@@ -67,6 +67,10 @@ if (browser !== undefined) {
       t.equal(await text(one, '#client-refreshes'), '0', 'counters start at zero')
       await waitForText(one, '#server-refreshes', /^0$/)
       t.equal(await refreshCookie(), undefined, 'no cookie before login')
+      t.match(
+        await text(one, '#log'),
+        /No session in the refresh cookie.*POST \/auth\/refresh → 400/s,
+      )
       t.ok(await one.locator('#insecure').isHidden(), 'localhost is a secure context')
 
       await one.click('#login')
