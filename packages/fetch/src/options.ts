@@ -103,7 +103,9 @@ export interface AuthFetchOptions {
   refresh?: RefreshFunction | undefined
   /**
    * Logs in again when the session cannot be refreshed (or a request without a token gets a
-   * 401); resolves to new tokens. Also exposed as `api.login()`.
+   * 401); resolves to new tokens. Also exposed as `api.login()`. A failure ends the session,
+   * except an `AuthError` `AUTH_REFRESH_UNAVAILABLE` from `api.login()` (the login could not be
+   * tried), which is passed on with the tokens kept.
    * @default undefined (the session ends with `AUTH_SESSION_EXPIRED`)
    */
   login?: LoginFunction | undefined

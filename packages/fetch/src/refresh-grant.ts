@@ -118,7 +118,7 @@ interface HttpGrantOptions {
 }
 
 function httpRefreshGrant(options: HttpGrantOptions): RefreshGrant {
-  const { url, encoding, params, client, now } = options
+  const { encoding, params, client, now } = options
   const credentials = clientCredentials(client)
   const refresh = async (tokens: TokenSet | null, signal: AbortSignal): Promise<GrantResult> => {
     // canRefresh has checked that there is a refresh token.

@@ -182,7 +182,7 @@ export function webStorage(
  *
  * Unlike `localStorage`, memory cannot be re-read under the lock, and a channel message may reach
  * a tab after the lock does (each travels its own way). So each save also takes a Web Lock named
- * after it (`baton:<key>:saved:<time>:<id>`, held until the tab saves again or closes), before the
+ * after it (`baton:<key>:saved:<time>:<random>`, held until the tab saves again or closes), before the
  * renewal lock is released: the lock manager is one place, so a tab that then gets the renewal
  * lock sees that marker in `navigator.locks.query()`, and waits for the message it names (at most
  * `lockTimeout`) before it runs its own renewal. Without Web Locks (Node) there is no lock: the
@@ -205,8 +205,11 @@ export function tabMemoryStorage(key: string, options: WebStorageOptions = {}): 
     if (heard.size > MAX_HEARD) heard.delete(heard.values().next().value as string)
     for (const wake of waiting) wake()
   }
+  /** When the newest save (or clear) this tab made or heard of was made: older news is stale. */
+  let latest = 0
   const publish = (value: string | null, id: string): void => {
     saved = value
+    latest = timeOf(id)
     hear(id)
     for (const channel of channels) channel.postMessage({ value, id })
   }
@@ -255,26 +258,33 @@ export function tabMemoryStorage(key: string, options: WebStorageOptions = {}): 
   const shared: TokenStorage = {
     load: () => saved,
     save: (tokens) => {
-      const id = `${Date.now()}:${Math.random().toString(36).slice(2)}`
+      const id = `${preciseNow()}:${Math.random().toString(36).slice(2)}`
       publish(JSON.stringify(tokens), id)
       return mark(id)
     },
     clear: () => {
       releaseMarker()
-      publish(null, `${Date.now()}:cleared`)
+      publish(null, `${preciseNow()}:cleared`)
     },
     watch: (listener) => {
       const channel = openChannel?.(name)
       if (channel === undefined) return () => undefined
-      channel.addEventListener('message', ({ data }) => {
-        const message = data as { value?: unknown; id?: unknown } | null
-        if (typeof message !== 'object' || message === null) return
+      const onMessage = (event: { data: unknown }): void => {
+        const message = event.data as { value?: unknown; id?: unknown } | null
+        if (typeof message !== 'object' || message === null || typeof message.id !== 'string') {
+          return
+        }
+        hear(message.id)
+        // Two tabs that saved at once hear each other: the older save changes nothing.
+        const time = timeOf(message.id)
+        if (time < latest) return
+        latest = time
         saved = typeof message.value === 'string' ? message.value : null
-        // Another tab's save supersedes ours: our marker no longer names the newest tokens.
+        // A newer save than ours: our marker no longer names the newest tokens.
         releaseMarker()
-        if (typeof message.id === 'string') hear(message.id)
         listener({ value: saved })
-      })
+      }
+      channel.addEventListener('message', onMessage)
       channels.add(channel)
       return () => {
         channels.delete(channel)
@@ -285,7 +295,7 @@ export function tabMemoryStorage(key: string, options: WebStorageOptions = {}): 
   if (locks) {
     const lock = lockNamed(locks, name, lockTimeoutMs)
     shared.lock = (critical, signal) => {
-      const since = Date.now()
+      const since = preciseNow()
       return lock(async () => {
         await catchUp(since, signal)
         return critical()
@@ -297,15 +307,28 @@ export function tabMemoryStorage(key: string, options: WebStorageOptions = {}): 
 
 const MAX_HEARD = 64
 
-/** The save a marker lock names (`<prefix><time>:<id>`), else undefined. */
+/** The save a marker lock names (`<prefix><time>:<random>`), else undefined. */
 function markerOf(
   name: string | undefined,
   prefix: string,
 ): { readonly time: number; readonly id: string } | undefined {
   if (name?.startsWith(prefix) !== true) return undefined
   const id = name.slice(prefix.length)
-  const time = Number(id.slice(0, id.indexOf(':')))
-  return Number.isFinite(time) ? { time, id } : undefined
+  const time = timeOf(id)
+  return Number.isNaN(time) ? undefined : { time, id }
+}
+
+/**
+ * Now, in epoch milliseconds with a fraction: two tabs that save within one millisecond (a login
+ * and a refresh) must still be told apart by time.
+ */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now()
+}
+
+/** The time (epoch milliseconds) of a save's id, `<time>:<random>`; NaN for another shape. */
+function timeOf(id: string): number {
+  return Number(id.slice(0, id.indexOf(':')))
 }
 
 /** The storage's lock: a Web Lock of this name, given up after `timeoutMs`. */

@@ -13,21 +13,20 @@
 import { existsSync } from 'node:fs'
 import cors from 'cors'
 import express from 'express'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
-import { buildPackage, CHROMIUM, launchChromium, openTab, servePages } from './fixtures/chromium.js'
+import {
+  buildPackage,
+  CHROMIUM,
+  launchChromium,
+  logIn,
+  me,
+  refreshCookie,
+  openTab,
+  servePages,
+} from './fixtures/chromium.js'
 import { PASSWORD, startApp, type RunningApp } from './fixtures/express-app.js'
 import { listen } from './fixtures/listen.js'
-
-declare global {
-  interface Window {
-    api: AuthFetchWithLogin
-    ends: string[]
-    errors: string[]
-    me(): Promise<number>
-  }
-}
 
 t.setTimeout(240_000)
 
@@ -94,14 +93,6 @@ if (!existsSync(CHROMIUM)) {
   t.fail(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`)
 } else {
   const dist = await buildPackage(t)
-  const logIn = (page: Page) =>
-    page.evaluate(
-      (password) => window.api.login({ username: 'alice', password }).then(() => undefined),
-      PASSWORD,
-    )
-  const me = (page: Page) => page.evaluate(() => window.me())
-  const refreshCookie = async (context: BrowserContext, url: string) =>
-    (await context.cookies(url)).find((cookie) => cookie.name === 'baton_refresh')
 
   /** The app in cookie mode with a signed-in tab on `host`, recording what `/auth` was sent. */
   const signedIn = async (t: Test, host: string) => {
@@ -147,63 +138,54 @@ if (!existsSync(CHROMIUM)) {
     t.equal(app.count('refresh'), 0, 'no refresh happened')
     t.equal(app.count('logout'), 0, 'no logout happened')
     t.equal(app.count('revoked'), 0)
-    t.ok(await refreshCookie(context, `${origin}/auth/refresh`), 'the cookie is still there')
+    t.ok(await refreshCookie(context, origin), 'the cookie is still there')
     app.clock.advance(77)
     t.equal(await me(tab), 200, 'the session still refreshes afterwards')
     t.equal(app.count('refresh'), 1)
     t.same(await tab.evaluate(() => window.ends), [])
   }
 
-  t.test(
-    'a cross-site form gets no cookie from the browser, no tokens, ends nothing',
-    async (t) => {
-      const state = await signedIn(t, '127.0.0.1')
-      const { seen } = state
+  const forgeries = [
+    {
+      name: 'a cross-site form gets no cookie from the browser, no tokens, ends nothing',
       // The app on 127.0.0.1, the attacker on localhost: another site.
-      const attacker = await attackerTab(t, state, 'localhost')
-      const before = seen.length
-      await attack(attacker)
-      const attacks = seen.slice(before)
-      t.same(
-        attacks.map((entry) => [entry.path, entry.withCookie, entry.withCsrfHeader]).sort(),
-        [
-          ['/logout', false, false],
-          ['/refresh', false, false],
-        ],
-        'SameSite=Strict: the browser sent no cookie cross-site',
-      )
-      t.comment(
-        `cross-site form answers: ${attacks.map((a) => `${a.path} ${a.status}`).join(', ')}`,
-      )
-      await assertNothingHappened(t, state, attacks)
+      appHost: '127.0.0.1',
+      withCookie: false,
+      sent: 'SameSite=Strict: the browser sent no cookie cross-site',
+      refusal: undefined,
     },
-  )
-
-  t.test(
-    'a same-site form from another origin carries the cookie, and the CSRF rule refuses it',
-    async (t) => {
-      const state = await signedIn(t, 'localhost')
-      const { seen } = state
-      // Another port of localhost: another origin, the same site, so the cookie goes along.
+    {
+      name: 'a same-site form from another origin carries the cookie, and the CSRF rule refuses it',
+      // Both on localhost, other ports: another origin of the same site, so the cookie goes along.
+      appHost: 'localhost',
+      withCookie: true,
+      sent: 'the browser attached the cookie, but no form can send X-Baton-CSRF',
+      refusal: { status: 403, code: 'ERR_CSRF_ORIGIN' },
+    },
+  ] as const
+  for (const forgery of forgeries) {
+    t.test(forgery.name, async (t) => {
+      const state = await signedIn(t, forgery.appHost)
       const attacker = await attackerTab(t, state, 'localhost')
-      const before = seen.length
+      const before = state.seen.length
       await attack(attacker)
-      const attacks = seen.slice(before)
+      const attacks = state.seen.slice(before)
       t.same(
         attacks.map((entry) => [entry.path, entry.withCookie, entry.withCsrfHeader]).sort(),
         [
-          ['/logout', true, false],
-          ['/refresh', true, false],
+          ['/logout', forgery.withCookie, false],
+          ['/refresh', forgery.withCookie, false],
         ],
-        'the browser attached the cookie, but no form can send X-Baton-CSRF',
+        forgery.sent,
       )
-      for (const entry of attacks) {
-        t.equal(entry.status, 403, `${entry.path}: 403`)
-        t.match(JSON.parse(entry.body ?? '{}'), { code: 'ERR_CSRF_ORIGIN' })
+      t.comment(`form answers: ${attacks.map((a) => `${a.path} ${a.status}`).join(', ')}`)
+      for (const entry of forgery.refusal ? attacks : []) {
+        t.equal(entry.status, forgery.refusal?.status, `${entry.path}: refused`)
+        t.match(JSON.parse(entry.body ?? '{}'), { code: forgery.refusal?.code })
       }
       await assertNothingHappened(t, state, attacks)
-    },
-  )
+    })
+  }
 
   /** A page on one origin, the API (cookie mode, CORS switchable) on another of the same site. */
   const crossOrigin = async (t: Test) => {
@@ -238,7 +220,7 @@ if (!existsSync(CHROMIUM)) {
   t.test('cross-origin SPA with cors: login, refresh and logout work', async (t) => {
     const { app, apiOrigin, context, tab } = await crossOrigin(t)
     await logIn(tab)
-    t.match(await refreshCookie(context, `${apiOrigin}/auth/refresh`), {
+    t.match(await refreshCookie(context, apiOrigin), {
       domain: 'localhost',
       path: '/auth',
       httpOnly: true,
@@ -255,7 +237,7 @@ if (!existsSync(CHROMIUM)) {
     t.equal(app.count('refresh'), 2)
     await tab.evaluate(() => window.api.logout())
     t.equal(app.count('revoked'), 1, 'the logout ended the session at the API')
-    t.equal(await refreshCookie(context, `${apiOrigin}/auth/refresh`), undefined)
+    t.equal(await refreshCookie(context, apiOrigin), undefined)
     t.same(await tab.evaluate(() => window.errors), [])
   })
 

@@ -11,19 +11,17 @@
 import { existsSync } from 'node:fs'
 import type { BrowserContext, Cookie, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
-import { buildPackage, CHROMIUM, launchChromium, openTab, servePages } from './fixtures/chromium.js'
-import { PASSWORD, startApp } from './fixtures/express-app.js'
-
-declare global {
-  interface Window {
-    api: AuthFetchWithLogin
-    ends: string[]
-    errors: string[]
-    me(): Promise<number>
-    readable(): string
-  }
-}
+import {
+  buildPackage,
+  CHROMIUM,
+  launchChromium,
+  logIn,
+  me,
+  refreshCookie,
+  openTab,
+  servePages,
+} from './fixtures/chromium.js'
+import { startApp } from './fixtures/express-app.js'
 
 /** accessTtl 60 + leeway 5, and past reuseGrace 10: expired, and no longer forgiven. */
 const ROUND_SECONDS = 77
@@ -44,16 +42,6 @@ if (!existsSync(CHROMIUM)) {
     const open = () => openTab(context, origin, '', 'tab-cookie.html')
     return { app, context, origin, open }
   }
-  const logIn = (page: Page) =>
-    page.evaluate(
-      (password) => window.api.login({ username: 'alice', password }).then(() => undefined),
-      PASSWORD,
-    )
-  const me = (page: Page) => page.evaluate(() => window.me())
-  const refreshCookie = async (context: BrowserContext, origin: string) =>
-    (await context.cookies(`${origin}/auth/refresh`)).find(
-      (cookie) => cookie.name === 'baton_refresh',
-    )
 
   /** Asserts that no page script of `tabs` can read the refresh token the cookie jar holds. */
   const assertUnreadable = async (

@@ -12,18 +12,17 @@ import { existsSync } from 'node:fs'
 import type express from 'express'
 import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
-import { buildPackage, CHROMIUM, launchChromium, openTab, servePages } from './fixtures/chromium.js'
-import { PASSWORD, startApp } from './fixtures/express-app.js'
+import {
+  buildPackage,
+  CHROMIUM,
+  launchChromium,
+  logIn,
+  me,
+  openTab,
+  servePages,
+} from './fixtures/chromium.js'
+import { startApp } from './fixtures/express-app.js'
 import { gate } from './fixtures/scripted-fetch.js'
-
-declare global {
-  interface Window {
-    api: AuthFetchWithLogin
-    ends: string[]
-    me(): Promise<number>
-  }
-}
 
 /** accessTtl 60 + leeway 5, and past reuseGrace 10: expired, and no longer forgiven. */
 const ROUND_SECONDS = 77
@@ -45,13 +44,7 @@ if (!existsSync(CHROMIUM)) {
     const context = await launchChromium(t)
     return { app, context, open: (query = '') => openTab(context, app.origin, query) }
   }
-  const logIn = (page: Page) =>
-    page.evaluate(
-      (password) => window.api.login({ username: 'alice', password }).then(() => undefined),
-      PASSWORD,
-    )
   const hasSession = (page: Page) => page.waitForFunction(() => window.api.tokens !== null)
-  const me = (page: Page) => page.evaluate(() => window.me())
 
   for (const count of [2, 3]) {
     t.test(`${count} tabs on localStorage through ${ROUNDS} rotations: no reuse`, async (t) => {

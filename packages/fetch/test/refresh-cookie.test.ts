@@ -6,10 +6,10 @@ import { freePort } from '@baton/test-support'
 import t, { type Test } from 'tap'
 import type { AuthFetchWithLogin } from '../src/auth-fetch.js'
 import { createAuthFetch } from '../src/create-auth-fetch.js'
-import { AuthError } from '../src/errors.js'
+import type { AuthError } from '../src/errors.js'
 import type { AuthFetchOptions, FetchFunction, SessionEnd } from '../src/options.js'
 import { unreachableMessage } from '../src/refresh-cookie.js'
-import { memoryStorage, tabMemoryStorage } from '../src/storage.js'
+import { memoryStorage, tabMemoryStorage, type LockManagerLike } from '../src/storage.js'
 import { TokenSet } from '../src/token-set.js'
 import { cookieJar, type CookieJar } from './fixtures/cookie-jar.js'
 import { PASSWORD, startApp, type RunningApp } from './fixtures/express-app.js'
@@ -406,10 +406,9 @@ t.test('the tab-shared memory storage: Web Lock, channel, and none of them', asy
 
   const alone = tabMemoryStorage('alone', { locks: null, channel: null })
   t.equal(alone.lock, undefined)
-  t.type(
-    alone.watch?.(() => undefined),
-    'function',
-  )
+  const unwatch = alone.watch?.(() => undefined)
+  t.type(unwatch, 'function', 'without a channel, nothing to watch')
+  unwatch?.()
   alone.save(tokens)
   t.equal(alone.load(), JSON.stringify(tokens))
 })
@@ -428,3 +427,150 @@ async function waitFor<T>(value: () => T | undefined | null): Promise<T> {
   }
   throw new Error('timed out waiting')
 }
+
+/**
+ * Channels whose messages wait until the test delivers them: a message that reaches a tab after
+ * the lock does, as it may in a browser.
+ */
+function heldChannels() {
+  const listeners = new Map<string, Set<(event: { data: unknown }) => void>>()
+  const queued: (() => void)[] = []
+  const open = (name: string) => {
+    const mine = new Set<(event: { data: unknown }) => void>()
+    const all = listeners.get(name) ?? new Set()
+    listeners.set(name, all)
+    return {
+      postMessage: (data: unknown) => {
+        for (const listener of all) {
+          if (!mine.has(listener)) queued.push(() => listener({ data }))
+        }
+      },
+      addEventListener: (_type: 'message', listener: (event: { data: unknown }) => void) => {
+        mine.add(listener)
+        all.add(listener)
+      },
+      close: () => mine.forEach((listener) => all.delete(listener)),
+    }
+  }
+  return { open, deliver: () => queued.splice(0).forEach((send) => send()) }
+}
+
+t.test('a tab that got the lock waits for the save it missed, then adopts it', async (t) => {
+  const locks = fakeLocks()
+  const channels = heldChannels()
+  const options = { locks, channel: channels.open }
+  const first = tabMemoryStorage('k', options)
+  const second = tabMemoryStorage('k', options)
+  first.watch?.(() => undefined)
+  second.watch?.(() => undefined)
+  const signal = new AbortController().signal
+  const tokens = JSON.stringify(new TokenSet({ accessToken: 'A2', issuedAt: Date.now() }))
+
+  let release!: () => void
+  const holding = new Promise<void>((resolve) => (release = resolve))
+  const refreshing = first.lock?.(async () => {
+    await holding
+    await first.save(TokenSet.parse(tokens))
+  }, signal)
+  let seen: unknown = 'not yet'
+  const waiting = second.lock?.(async () => {
+    seen = second.load()
+  }, signal)
+  // A third tab saves too (a login), outside the lock: the second tab must hear of both.
+  const third = tabMemoryStorage('k', options)
+  third.watch?.(() => undefined)
+  await third.save(TokenSet.parse(tokens))
+  release()
+  await refreshing
+  const { held } = await (locks.query as NonNullable<typeof locks.query>)()
+  t.match(
+    held,
+    [{ name: /^baton:k:saved:[\d.]+:\w+$/ }, { name: /^baton:k:saved:[\d.]+:\w+$/ }],
+    'each save is marked in the lock manager',
+  )
+  // The second tab holds the lock now, and waits for the message the marker names.
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  t.equal(seen, 'not yet', 'it does not renew before it heard of the save')
+  channels.deliver()
+  await waiting
+  t.equal(seen, tokens, 'then it holds the tokens of the save, without a refresh')
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  t.equal(
+    (await (locks.query as NonNullable<typeof locks.query>)()).held?.length,
+    1,
+    'the marker of the newest save stays; the superseded one is let go of',
+  )
+})
+
+t.test('a save whose message never comes is waited for at most lockTimeout', async (t) => {
+  const locks = fakeLocks()
+  const channels = heldChannels()
+  const first = tabMemoryStorage('k', { locks, channel: channels.open })
+  const second = tabMemoryStorage('k', { locks, channel: channels.open, lockTimeout: 0 })
+  second.watch?.(() => undefined)
+  // AbortSignal.timeout's timer does not keep Node running: this does, until the test ends.
+  const alive = setInterval(() => undefined, 50)
+  t.teardown(() => clearInterval(alive))
+  const signal = new AbortController().signal
+  let ran = false
+  const waiting = second.lock?.(async () => {
+    await first.save(new TokenSet({ accessToken: 'A2' }))
+    // A save of another tab, made after this one asked for the lock: marked, never delivered.
+  }, signal)
+  await waiting
+  t.equal(
+    await second.lock?.(async () => (ran = true), signal),
+    true,
+    'renews after the timeout instead of waiting forever',
+  )
+  t.ok(ran)
+  // Saving again lets go of the previous marker; clearing, of the last one.
+  await first.save(new TokenSet({ accessToken: 'A3' }))
+  t.equal((await (locks.query as NonNullable<typeof locks.query>)()).held?.length, 1)
+  first.clear()
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  t.same((await (locks.query as NonNullable<typeof locks.query>)()).held, [])
+})
+
+t.test('a tab remembers the latest saves it heard of, not all of them', async (t) => {
+  const locks = fakeLocks()
+  const channels = heldChannels()
+  const storage = tabMemoryStorage('k', { locks, channel: channels.open })
+  for (let save = 0; save < 100; save++) {
+    await storage.save(new TokenSet({ accessToken: `A${save}` }))
+  }
+  t.match(JSON.parse(storage.load() as string), { accessToken: 'A99' })
+  t.equal((await (locks.query as NonNullable<typeof locks.query>)()).held?.length, 1)
+})
+
+t.test('a cookie refresh that fails with another error than a network one', async (t) => {
+  const api = createAuthFetch({
+    origins: ['https://api.test'],
+    refreshUrl: 'https://api.test/auth/refresh',
+    refreshCookie: true,
+    fetch: () => Promise.reject(new RangeError('something else')),
+  })
+  await t.rejects(api.refresh(), {
+    code: 'AUTH_REFRESH_UNAVAILABLE',
+    message: 'The tokens could not be refreshed now; they are kept',
+    cause: { name: 'RangeError' },
+  })
+})
+
+t.test('markers: other locks and other names are not waited for', async (t) => {
+  const names = ['other', 'baton:k:saved:garbage', 'baton:k:saved:1:old', undefined]
+  const base = fakeLocks()
+  const request: LockManagerLike['request'] = (name, options, callback) =>
+    base.request(name, options, callback)
+  const locks = { request, query: async () => ({ held: names.map((name) => ({ name })) }) }
+  const storage = tabMemoryStorage('k', { locks, channel: null })
+  t.equal(await storage.lock?.(async () => 'ran', new AbortController().signal), 'ran')
+  const withoutHeld = tabMemoryStorage('k', {
+    locks: { request, query: async () => ({}) },
+    channel: null,
+  })
+  t.equal(await withoutHeld.lock?.(async () => 'ran', new AbortController().signal), 'ran')
+  const withoutQuery = tabMemoryStorage('k', { locks: { request }, channel: null })
+  t.equal(await withoutQuery.lock?.(async () => 'ran', new AbortController().signal), 'ran')
+  await withoutQuery.save(new TokenSet({ accessToken: 'A1' }))
+})
