@@ -22,7 +22,8 @@ const DEFAULT_LEEWAY = 5
 /**
  * @typedef {object} AppOptions
  * @property {Record<string, string | undefined>} [env] Where `BATON_*` and `REDIS_URL` are read.
- *   @default process.env
+ *   Unlike `authOptionsFromEnv`, an unset `BATON_REFRESH_COOKIE` means `1` here: the demo runs in
+ *   cookie mode unless `BATON_REFRESH_COOKIE=0`. @default process.env
  * @property {boolean} [demoTools] Mount the demo-only `/demo` routes (a movable server clock and
  *   event counters). Never in production. @default false
  * @property {import('@baton/express').AuthOptions} [auth] Options for `createAuth`, over those
@@ -34,6 +35,8 @@ const DEFAULT_LEEWAY = 5
  * @property {import('express').Express} app The Express app, not yet listening.
  * @property {import('@baton/express').Auth} auth
  * @property {'lru' | 'redis'} store Which session store is in use.
+ * @property {boolean} refreshCookie Whether browsers get the refresh token in an httpOnly cookie
+ *   (cookie mode) rather than in response bodies. Body clients (the node-cli) work either way.
  * @property {{ accessTtl: number, refreshTtl: number, leeway: number }} settings Seconds.
  * @property {() => Promise<void>} close Releases the store (the Redis connection).
  */
@@ -49,7 +52,11 @@ export async function createApp({
 } = {}) {
   const clock = createDemoClock()
   const stats = createEventStats()
-  const fromEnv = authOptionsFromEnv(env)
+  // Cookie mode unless BATON_REFRESH_COOKIE says 0 (any other value is still checked there).
+  const fromEnv = authOptionsFromEnv({
+    ...env,
+    BATON_REFRESH_COOKIE: env.BATON_REFRESH_COOKIE?.trim() || '1',
+  })
 
   let store = 'lru'
   let redisStore
@@ -80,6 +87,7 @@ export async function createApp({
     await redisStore?.close()
     throw error
   }
+  const refreshCookie = options.refreshCookie !== undefined && options.refreshCookie !== false
   const settings = {
     accessTtl: options.accessTtl ?? DEFAULT_ACCESS_TTL,
     refreshTtl: options.refreshTtl ?? DEFAULT_REFRESH_TTL,
@@ -106,6 +114,7 @@ export async function createApp({
       refreshTtl: settings.refreshTtl,
       demoTools,
       store,
+      refreshCookie,
     }),
   )
   app.use(express.static(PUBLIC, { index: false }))
@@ -135,6 +144,7 @@ export async function createApp({
     app,
     auth,
     store,
+    refreshCookie,
     settings,
     close: async () => {
       auth.close()

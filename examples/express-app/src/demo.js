@@ -1,5 +1,10 @@
-// `pnpm demo`: starts the demo API with its demo tools on the embedded LRU store, tells the
-// story in the terminal with a Node client, then keeps serving the browser page until Ctrl-C.
+// `pnpm demo`: starts the demo API with its demo tools on the embedded LRU store, in cookie mode
+// (BATON_REFRESH_COOKIE=0: the body transport), tells the story in the terminal with a Node
+// client, then keeps serving the browser page until Ctrl-C.
+//
+// The tour runs against an instance of its own (same settings, its own clock, counters and
+// sessions, on a loopback port that closes when it ends): it moves the server clock and makes
+// refreshes, and the page the reader opens next must start at zero, not carry those over.
 //
 //   --tour-only or BATON_DEMO_EXIT=1   exit after the tour (status 0 when it went as told)
 //   PORT (default 3000; if 3000 is taken and PORT is unset, any free port), HOST (default
@@ -36,22 +41,34 @@ try {
 const shown = process.env.HOST ? server.url : `http://localhost:${server.port}`
 const store =
   app.store === 'redis' ? 'Redis (REDIS_URL)' : 'the embedded LRU store, no configuration'
+const transport = app.refreshCookie
+  ? 'cookie mode, the refresh token in an httpOnly cookie (BATON_REFRESH_COOKIE=0 turns it off)'
+  : 'body transport (BATON_REFRESH_COOKIE=0), the page keeps its tokens in sessionStorage'
 console.log(`${bold('Baton demo')} — serving ${bold(shown)}`)
 console.log(`Sessions in ${store}; ${keyNote || 'keys from BATON_*'}.`)
+console.log(`Browsers: ${transport}.`)
 console.log(
-  'A Node client on @baton/fetch now tells the story; open the URL for the browser version.',
+  'A Node client on @baton/fetch now tells the story, on a server instance of its own so that the',
 )
+console.log('page starts from zero; open the URL for the browser version.')
 
 let ok = false
+let tourApp
+let tourServer
 try {
+  tourApp = await createApp({ env, demoTools: true })
+  tourServer = await listen(tourApp.app, { port: 0, host: '127.0.0.1' })
   const result = await runTour({
-    baseUrl: `http://127.0.0.1:${server.port}`,
+    baseUrl: tourServer.url,
     print: (line) => console.log(line),
     color,
   })
   ok = result.ok
 } catch (error) {
   console.error(`\nThe tour failed: ${error.message}`)
+} finally {
+  await tourServer?.close()
+  await tourApp?.close()
 }
 
 if (tourOnly) {

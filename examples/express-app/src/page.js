@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
 const template = readFileSync(new URL('./page.html', import.meta.url), 'utf8')
 
 /**
- * @param {{ accessTtl: number, refreshTtl: number, demoTools: boolean, store: string }} config
+ * @param {{ accessTtl: number, refreshTtl: number, demoTools: boolean, store: string,
+ *   refreshCookie: boolean }} config
  * @returns {import('express').RequestHandler}
  */
 export function pageHandler(config) {
@@ -16,8 +17,11 @@ export function pageHandler(config) {
     const nonce = randomBytes(16).toString('base64')
     res
       .set({
-        // The page keeps tokens in sessionStorage, readable by any script that runs on it: so
-        // only our own scripts may run. The nonce admits the inline import map.
+        // Only our own scripts may run; the nonce admits the inline import map. In cookie mode (the
+        // default) no script can read the refresh token (an HttpOnly cookie) and no token is in
+        // storage, but the access token is in the page's memory, where an injected script could
+        // still use it while the page is open. With BATON_REFRESH_COOKIE=0 the page keeps both
+        // tokens in sessionStorage, readable by any script that runs on it.
         'content-security-policy': [
           "default-src 'self'",
           `script-src 'self' 'nonce-${nonce}'`,

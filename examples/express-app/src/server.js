@@ -3,6 +3,8 @@
 //   PORT (default 3000), HOST (default: every interface), BATON_* (see @baton/express's
 //   authOptionsFromEnv), REDIS_URL (sessions in Redis instead of the embedded LRU store),
 //   BATON_DEMO_TOOLS=1 (mount the demo-only /demo routes: a movable server clock, counters).
+//   Cookie mode (browsers get the refresh token in an httpOnly cookie) unless BATON_REFRESH_COOKIE=0;
+//   body clients such as the node-cli get it in the response body either way.
 import { createApp } from './app.js'
 import { listen, parsePort, stopOnSignal } from './listen.js'
 
@@ -15,6 +17,7 @@ try {
   const store = app.store === 'redis' ? 'Redis' : 'the embedded LRU store'
   console.log(
     `Baton example API listening on ${server.url} (sessions in ${store}` +
+      `${app.refreshCookie ? '; cookie mode' : '; body transport'}` +
       `${demoTools ? '; demo tools ON: never in production' : ''})`,
   )
   stopOnSignal(async () => {

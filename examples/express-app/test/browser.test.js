@@ -1,141 +1,132 @@
 // End to end, in real headless Chromium: the demo page with @baton/fetch as shipped, against the
 // app on 127.0.0.1. Screenshots go to artifacts/e2e/ at the repository root (git-ignored).
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { get, startApp } from './fixtures/app.js'
-import { CHROMIUM, launchBrowser } from './fixtures/browser.js'
+import { ARTIFACTS, browserFor, openPage, waitForText } from './fixtures/browser.js'
 
-const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/e2e/', import.meta.url))
-
-if (!existsSync(CHROMIUM)) {
-  t.fail(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`)
-  t.end()
-} else {
-  await mkdir(ARTIFACTS, { recursive: true })
-  const browser = await launchBrowser()
-  t.teardown(browser.close)
-
-  /** A new tab, collecting script errors and CSP violations (`problems`) for noProblems(). */
-  const open = async (t, url) => {
-    const page = await browser.context.newPage()
-    t.teardown(() => page.close())
-    const problems = []
-    page.on('pageerror', (error) => problems.push(error.message))
-    page.on('console', (message) => {
-      // The 401s the story is about show up as "Failed to load resource"; nothing else may.
-      if (message.type() === 'error' && !/status of 401/.test(message.text())) {
-        problems.push(message.text())
-      }
-    })
-    await page.goto(url)
-    await page.waitForSelector('body[data-ready="true"]')
-    return { page, problems }
-  }
+const browser = await browserFor(t)
+if (browser !== undefined) {
+  const open = (t, url) => openPage(t, browser.context, url)
   const noProblems = (t, problems) => t.same(problems, [], 'no script errors, no CSP violations')
   const text = (page, selector) => page.locator(selector).textContent()
-  const waitForText = (page, selector, pattern, timeout = 10_000) =>
-    page.waitForFunction(
-      ([selector, source]) => new RegExp(source).test(document.querySelector(selector).textContent),
-      [selector, pattern.source],
-      { timeout },
-    )
   const stats = async (url) => (await get(`${url}/demo/stats`)).body.counts
 
-  t.test('log in, call, expire, stampede of 20 with ONE refresh, log out to a 401', async (t) => {
-    const { url } = await startApp(t, { demoTools: true, env: { BATON_ACCESS_TTL: '60' } })
-    const { page, problems } = await open(t, url)
-    t.ok(await page.locator('#demo-on').isVisible(), 'the demo tools are there, labelled demo only')
-    t.equal(await text(page, '#demo-title .badge'), 'demo only')
+  t.test(
+    'BATON_REFRESH_COOKIE=0, the body transport: log in, call, expire, stampede of 20 with ONE refresh, log out to a 401',
+    async (t) => {
+      const { url } = await startApp(t, {
+        demoTools: true,
+        env: { BATON_ACCESS_TTL: '60', BATON_REFRESH_COOKIE: '0' },
+      })
+      const { page, problems } = await open(t, url)
+      t.ok(
+        await page.locator('#demo-on').isVisible(),
+        'the demo tools are there, labelled demo only',
+      )
+      t.equal(await text(page, '#demo-title .badge'), 'demo only')
 
-    await page.click('#login')
-    await waitForText(page, '#me-result', /"sub": "alice"/)
-    t.equal(await text(page, '#who'), 'alice')
-    t.match(
-      await text(page, '#countdown'),
-      /^0[01]:\d\d$/,
-      'the access token counts down from 1 min',
-    )
-    t.match(await stats(url), { login: 1, refresh: 0 })
+      await page.click('#login')
+      await waitForText(page, '#me-result', /"sub": "alice"/)
+      t.equal(await text(page, '#who'), 'alice')
+      t.match(
+        await text(page, '#countdown'),
+        /^0[01]:\d\d$/,
+        'the access token counts down from 1 min',
+      )
+      t.match(await stats(url), { login: 1, refresh: 0 })
 
-    // The server's clock jumps past the token's life; the page still thinks it is fresh.
-    await page.click('#expire')
-    await waitForText(page, '#log', /Server clock \+66 s/)
-    await page.click('#call-me')
-    await waitForText(page, '#client-refreshes', /^1$/)
-    await waitForText(page, '#log', /Refresh #1/)
-    // The log is newest first.
-    t.match(await text(page, '#log'), /POST \/auth\/refresh → 200.*GET \/api\/me → 401/s)
-    t.match(await stats(url), { refresh: 1, rejected: 1 }, 'one 401, one refresh on the server')
+      // The server's clock jumps past the token's life; the page still thinks it is fresh.
+      await page.click('#expire')
+      await waitForText(page, '#log', /Server clock \+66 s/)
+      await page.click('#call-me')
+      await waitForText(page, '#client-refreshes', /^1$/)
+      await waitForText(page, '#log', /Refresh #1/)
+      // The log is newest first.
+      t.match(await text(page, '#log'), /POST \/auth\/refresh → 200.*GET \/api\/me → 401/s)
+      t.match(await stats(url), { refresh: 1, rejected: 1 }, 'one 401, one refresh on the server')
 
-    await page.click('#stampede')
-    const result = page.locator('#stampede-result')
-    await result.waitFor({ state: 'visible' })
-    t.same(
-      await result.evaluate((element) => ({ ...element.dataset })),
-      { serverRefreshes: '1', clientRefreshes: '1', ok: '20' },
-      'one refresh on the server and on the client; all 20 answered 200',
-    )
-    const summary = await result.textContent()
-    t.match(summary, 'GET /api/me → 401  × 20')
-    t.match(summary, 'POST /auth/refresh → 200  × 1')
-    t.match(summary, 'GET /api/me → 200  × 20')
-    t.match(summary, 'One refresh served all 20 requests')
-    t.match(await stats(url), { refresh: 2, refresh_replayed: 0, refresh_reused: 0 })
-    await waitForText(page, '#server-refreshes', /^2$/)
-    t.equal(await text(page, '#client-refreshes'), '2')
+      await page.click('#stampede')
+      const result = page.locator('#stampede-result')
+      await result.waitFor({ state: 'visible' })
+      t.same(
+        await result.evaluate((element) => ({ ...element.dataset })),
+        { serverRefreshes: '1', clientRefreshes: '1', ok: '20' },
+        'one refresh on the server and on the client; all 20 answered 200',
+      )
+      const summary = await result.textContent()
+      t.match(summary, 'GET /api/me → 401  × 20')
+      t.match(summary, 'POST /auth/refresh → 200  × 1')
+      t.match(summary, 'GET /api/me → 200  × 20')
+      t.match(summary, 'One refresh served all 20 requests')
+      t.match(await stats(url), { refresh: 2, refresh_replayed: 0, refresh_reused: 0 })
+      await waitForText(page, '#server-refreshes', /^2$/)
+      t.equal(await text(page, '#client-refreshes'), '2')
 
-    const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('baton-demo')))
-    const html = await page.content()
-    t.notOk(
-      html.includes(stored.accessToken) || html.includes(stored.refreshToken),
-      'no token on the page',
-    )
+      const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('baton-demo')))
+      const html = await page.content()
+      t.notOk(
+        html.includes(stored.accessToken) || html.includes(stored.refreshToken),
+        'no token on the page',
+      )
+      t.same(await browser.context.cookies(), [], 'no cookie in the body transport')
+      t.match(
+        await text(page, '#read-session'),
+        /^baton-demo: \{ accessToken, .*refreshToken.* \}, \d+ characters$/,
+        'the panel says where it is',
+      )
+      t.match(await text(page, '#read-verdict'), 'readable by any script, in sessionStorage')
 
-    await page.screenshot({ path: `${ARTIFACTS}demo-page-1280.png`, fullPage: true })
-    await page.setViewportSize({ width: 390, height: 844 })
-    t.equal(
-      await page.evaluate(() => document.documentElement.scrollWidth),
-      390,
-      'nothing overflows a phone-wide screen',
-    )
-    await page.screenshot({ path: `${ARTIFACTS}demo-page-390.png`, fullPage: true })
-    await page.setViewportSize({ width: 1280, height: 900 })
+      await page.screenshot({ path: `${ARTIFACTS}demo-page-1280.png`, fullPage: true })
+      await page.setViewportSize({ width: 390, height: 844 })
+      t.equal(
+        await page.evaluate(() => document.documentElement.scrollWidth),
+        390,
+        'nothing overflows a phone-wide screen',
+      )
+      await page.screenshot({ path: `${ARTIFACTS}demo-page-390.png`, fullPage: true })
+      await page.setViewportSize({ width: 1280, height: 900 })
 
-    await page.click('#logout')
-    await waitForText(page, '#me-result', /^401 ERR_TOKEN_REVOKED/)
-    t.ok(await page.locator('#login-form').isVisible(), 'the login form is back')
-    t.equal(
-      await page.evaluate(() => sessionStorage.getItem('baton-demo')),
-      null,
-      'tokens forgotten',
-    )
-    t.match(await stats(url), { revoked: 1 })
-    await page.click('#call-me')
-    await waitForText(page, '#me-result', /^401 Unauthorized: no session/)
-    await page.screenshot({ path: `${ARTIFACTS}demo-page-logged-out.png`, fullPage: true })
-    noProblems(t, problems)
-  })
+      await page.click('#logout')
+      await waitForText(page, '#me-result', /^401 ERR_TOKEN_REVOKED/)
+      t.ok(await page.locator('#login-form').isVisible(), 'the login form is back')
+      t.equal(
+        await page.evaluate(() => sessionStorage.getItem('baton-demo')),
+        null,
+        'tokens forgotten',
+      )
+      t.match(await stats(url), { revoked: 1 })
+      await page.click('#call-me')
+      await waitForText(page, '#me-result', /^401 Unauthorized: no session/)
+      await page.screenshot({ path: `${ARTIFACTS}demo-page-logged-out.png`, fullPage: true })
+      noProblems(t, problems)
+    },
+  )
 
-  t.test('the countdown reaches zero and the next call refreshes first, no 401', async (t) => {
-    // A real wait, bounded: a 2-second access token (the page then refreshes 0 s before expiry).
-    const { url } = await startApp(t, { demoTools: true, env: { BATON_ACCESS_TTL: '2' } })
-    const { page, problems } = await open(t, url)
-    await page.click('#login')
-    await waitForText(page, '#me-result', /"sub": "alice"/)
-    await waitForText(page, '#countdown', /^expired$/, 8_000)
-    await page.click('#call-me')
-    await waitForText(page, '#client-refreshes', /^1$/)
-    await waitForText(page, '#me-result', /^200 OK/)
-    t.match(await stats(url), { refresh: 1, rejected: 0 }, 'refreshed before sending')
+  t.test(
+    'the countdown reaches zero and the next call refreshes first, no 401; a reload costs one refresh',
+    async (t) => {
+      // A real wait, bounded: a 2-second access token (the page then refreshes 0 s before expiry).
+      const { url } = await startApp(t, { demoTools: true, env: { BATON_ACCESS_TTL: '2' } })
+      const { page, problems } = await open(t, url)
+      // Opening the page asked the cookie for a session: none yet, one refusal (no cookie).
+      t.match(await stats(url), { refresh: 0, rejected: 1 })
+      await page.click('#login')
+      await waitForText(page, '#me-result', /"sub": "alice"/)
+      await waitForText(page, '#countdown', /^expired$/, 8_000)
+      await page.click('#call-me')
+      await waitForText(page, '#client-refreshes', /^1$/)
+      await waitForText(page, '#me-result', /^200 OK/)
+      t.match(await stats(url), { refresh: 1, rejected: 1 }, 'refreshed before sending: no 401')
 
-    await page.reload()
-    await page.waitForSelector('body[data-ready="true"]')
-    await waitForText(page, '#log', /Restored the session from sessionStorage/)
-    await waitForText(page, '#me-result', /"sub": "alice"/)
-    noProblems(t, problems)
-  })
+      // Cookie mode: the reload loses the access token (memory), and the cookie gets a new one.
+      await page.reload()
+      await page.waitForSelector('body[data-ready="true"]')
+      await waitForText(page, '#log', /Restored the session from the refresh cookie/)
+      await waitForText(page, '#me-result', /"sub": "alice"/)
+      t.match(await stats(url), { refresh: 2, rejected: 1 }, 'the reload cost one refresh')
+      noProblems(t, problems)
+    },
+  )
 
   t.test('a wrong password is refused on the page', async (t) => {
     const { url } = await startApp(t, { demoTools: true })

@@ -16,6 +16,7 @@ const ENV = {
   BATON_SECRET: undefined,
   BATON_PASSPHRASE: undefined,
   BATON_DEMO_EXIT: undefined,
+  BATON_REFRESH_COOKIE: undefined,
 }
 
 t.test('--tour-only tells the whole story and exits 0', async (t) => {
@@ -24,6 +25,7 @@ t.test('--tour-only tells the whole story and exits 0', async (t) => {
   const out = demo.stdout
   t.match(out, /Baton demo — serving http:\/\/localhost:\d+/)
   t.match(out, 'Sessions in the embedded LRU store, no configuration; a random signing key')
+  t.match(out, 'Browsers: cookie mode, the refresh token in an httpOnly cookie')
   t.match(out, /POST \/auth\/login +→ 200/)
   t.match(
     out,
@@ -43,29 +45,50 @@ t.test('--tour-only tells the whole story and exits 0', async (t) => {
 })
 
 t.test(
-  'BATON_DEMO_EXIT=1 exits after the tour too; HOST and BATON_SECRET are honoured',
+  'BATON_DEMO_EXIT=1 exits after the tour too; HOST, BATON_SECRET, BATON_REFRESH_COOKIE are honoured',
   async (t) => {
     const demo = spawnNode(t, DEMO, {
-      env: { ...ENV, BATON_DEMO_EXIT: '1', HOST: '127.0.0.1', BATON_SECRET: SECRET },
+      env: {
+        ...ENV,
+        BATON_DEMO_EXIT: '1',
+        HOST: '127.0.0.1',
+        BATON_SECRET: SECRET,
+        BATON_REFRESH_COOKIE: '0',
+      },
     })
     t.equal((await demo.exited()).code, 0)
     t.match(demo.stdout, /serving http:\/\/127\.0\.0\.1:\d+/)
     t.match(demo.stdout, 'Sessions in the embedded LRU store, no configuration; keys from BATON_*.')
+    t.match(demo.stdout, 'Browsers: body transport (BATON_REFRESH_COOKIE=0)')
     t.match(demo.stdout, 'ONE refresh served all 20 requests')
   },
 )
 
-t.test('without the exit flag it keeps serving the page until Ctrl-C', async (t) => {
-  const demo = spawnNode(t, DEMO, { env: ENV })
-  const [, url] = await demo.waitFor(
-    /Still serving (http:\/\/\S+) — open it in a browser\. Ctrl-C to stop\./,
-  )
-  const page = await get(`http://127.0.0.1:${new URL(url).port}/`)
-  t.equal(page.status, 200)
-  t.match(page.body, '"demoTools":true')
-  demo.child.kill('SIGINT')
-  t.same(await demo.exited(), { code: 0, signal: null })
-})
+t.test(
+  'without the exit flag it keeps serving the page, counters at zero, until Ctrl-C',
+  async (t) => {
+    const demo = spawnNode(t, DEMO, { env: ENV })
+    const [, url] = await demo.waitFor(
+      /Still serving (http:\/\/\S+) — open it in a browser\. Ctrl-C to stop\./,
+    )
+    const page = await get(`http://127.0.0.1:${new URL(url).port}/`)
+    t.equal(page.status, 200)
+    t.match(page.body, '"demoTools":true')
+    t.match(page.body, '"refreshCookie":true')
+    // The tour ran on an instance of its own: the server the page talks to starts from zero.
+    t.match(demo.stdout, 'ONE refresh served all 20 requests')
+    const { body: stats } = await get(`http://127.0.0.1:${new URL(url).port}/demo/stats`)
+    t.equal(stats.clockOffsetSeconds, 0, 'the tour moved no clock the page sees')
+    t.same(
+      Object.values(stats.counts),
+      Object.values(stats.counts).map(() => 0),
+      'no event counted',
+    )
+    t.same(stats.recent, [])
+    demo.child.kill('SIGINT')
+    t.same(await demo.exited(), { code: 0, signal: null })
+  },
+)
 
 t.test('a bad setting stops the demo with a message, status 1', async (t) => {
   const demo = spawnNode(t, DEMO, { env: { ...ENV, BATON_ACCESS_TTL: 'forever' } })

@@ -31,7 +31,7 @@ t.test('pnpm start with REDIS_URL says it uses Redis, and works', async (t) => {
   const server = spawnNode(t, fileURLToPath(new URL('../src/server.js', import.meta.url)), {
     env: { PORT: '0', HOST: '127.0.0.1', BATON_SECRET: SECRET, REDIS_URL: redis.url },
   })
-  const [, url] = await server.waitFor(/listening on (http:\/\/\S+) \(sessions in Redis\)/)
+  const [, url] = await server.waitFor(/listening on (http:\/\/\S+) \(sessions in Redis;/)
   const tokens = await login(url)
   t.equal((await get(`${url}/api/me`, tokens.access_token)).body.sub, 'alice')
   server.child.kill('SIGTERM')

@@ -19,7 +19,13 @@ t.test('GET / serves the demo page: HTML, the import map and the module script',
   const config = JSON.parse(
     /<script type="application\/json" id="config">\s*(.*?)\s*<\/script>/s.exec(body)[1],
   )
-  t.same(config, { accessTtl: 120, refreshTtl: 86_400, demoTools: false, store: 'lru' })
+  t.same(config, {
+    accessTtl: 120,
+    refreshTtl: 86_400,
+    demoTools: false,
+    store: 'lru',
+    refreshCookie: true,
+  })
   // The inline import map runs under the CSP only with this response's nonce.
   const nonce = /<script type="importmap" nonce="([^"]+)">/.exec(body)[1]
   t.match(headers.get('content-security-policy'), `script-src 'self' 'nonce-${nonce}'`)

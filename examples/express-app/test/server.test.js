@@ -25,6 +25,7 @@ t.test('start prints its URL, honours PORT=0 and BATON_*, and stops on SIGTERM',
   const [, url, store] = await server.waitFor(LISTENING)
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
   t.equal(store, 'the embedded LRU store')
+  t.match(server.stdout, '; cookie mode)', 'cookie mode by default')
   const tokens = await login(url)
   t.equal(tokens.expires_in, 42)
   t.equal(tokens.refresh_expires_in, 4200)
@@ -45,6 +46,20 @@ t.test('BATON_DEMO_TOOLS=1 mounts the demo routes, and says so', async (t) => {
   t.match(server.stdout, 'demo tools ON: never in production')
   t.equal((await get(`${url}/demo/stats`)).status, 200)
   server.child.kill('SIGINT')
+  t.equal((await server.exited()).code, 0)
+})
+
+t.test('BATON_REFRESH_COOKIE=0 says it serves the body transport', async (t) => {
+  const server = start(t, { BATON_REFRESH_COOKIE: '0' })
+  const [, url] = await server.waitFor(LISTENING)
+  t.match(server.stdout, '(sessions in the embedded LRU store; body transport)')
+  const response = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: url, 'x-baton-csrf': '1' },
+    body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+  })
+  t.type((await response.json()).refresh_token, 'string', 'even a browser gets it in the body')
+  server.child.kill('SIGTERM')
   t.equal((await server.exited()).code, 0)
 })
 
