@@ -27,6 +27,8 @@ if (!existsSync(CHROMIUM)) {
     const app = await startApp(
       t,
       {
+        // The README's server runs in cookie mode, as its client expects.
+        refreshCookie: true,
         authenticate: async ({ username, password }) =>
           username === 'alice' && password === 'alice-password' ? { sub: username } : null,
       },
