@@ -127,7 +127,9 @@ t.test(
     frozen.pause()
     t.teardown(() => frozen.resume())
     await eventually(async () => {
-      const answer = await Promise.resolve(store.get(session.sid, now)).catch((error: RedisStoreError) => error)
+      const answer = await Promise.resolve(store.get(session.sid, now)).catch(
+        (error: RedisStoreError) => error,
+      )
       if (!(answer instanceof Error)) throw new Error('still answered from the cache')
     })
     await t.rejects(Promise.resolve(store.get(session.sid, now)), { code: 'ERR_STORE_TIMEOUT' })
