@@ -84,7 +84,7 @@ t.test(
     process.on('warning', onWarning)
     t.teardown(() => process.off('warning', onWarning))
     const readyBefore = store.client.listenerCount('ready')
-    const calls = Array.from({ length: 20 }, () => store.get('sid', Date.now()))
+    const calls = Array.from({ length: 20 }, () => Promise.resolve(store.get('sid', Date.now())))
     t.equal(store.client.listenerCount('ready'), readyBefore + 1)
     t.equal(store.client.listenerCount('end'), 1)
     const results = await Promise.allSettled(calls)
