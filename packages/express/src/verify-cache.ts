@@ -28,6 +28,8 @@ interface Entry {
    * way no caller sees another's edits to `req.auth`.
    */
   json: string | undefined
+  /** The `scope` claim split once; every hit gets its own copy. */
+  scope: string[]
   /** Earliest `now` at which the token is valid, epoch ms. */
   validFrom: number
   /** Latest `now` at which the token is valid, epoch ms. */
@@ -66,7 +68,7 @@ export class VerifiedTokenCache {
       sub: claims.sub as string,
       sid: claims.sid as string,
       jti: claims.jti as string,
-      scope: splitScope(claims.scope as string | undefined),
+      scope: entry.scope.slice(),
       claims,
     }
   }
@@ -85,6 +87,7 @@ export class VerifiedTokenCache {
     this.#entries.set(token, {
       claims,
       json: nested ? JSON.stringify(claims) : undefined,
+      scope: splitScope(claims.scope as string | undefined),
       ...window,
     })
   }
