@@ -216,3 +216,24 @@ t.test('the verifier middleware factories refuse misuse as the issuer does', asy
   t.throws(() => (verifier.optional as (options: unknown) => unknown)({}), { name: 'TypeError' })
   await t.rejects(verifier.verify('not.a.token'), { code: 'ERR_TOKEN_INVALID' })
 })
+
+t.test('a malformed Bearer header is a 400 at the downstream verifier too', async (t) => {
+  const issuer = await startApp(t)
+  const service = await startService(t, {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: [{ kid: KID, secret: SECRET }],
+    revocation: 'stateless',
+    now: issuer.clock,
+  })
+  const { access_token: token } = await issuer.login()
+  // Verified once, the token is in the verify cache: a header that is not a b64token is still
+  // refused as malformed, before any verification.
+  t.equal((await service.call('/api/me', token)).status, 200)
+  for (const raw of [`Bearer ${token}!`, `Bearer "${token}"`]) {
+    const response = await service.call('/api/me', undefined, { raw })
+    t.equal(response.status, 400, raw.slice(-2))
+    t.match(await response.json(), { error: 'invalid_request' })
+  }
+  t.equal((await service.call('/api/me', token)).status, 200, 'the token itself still passes')
+})
