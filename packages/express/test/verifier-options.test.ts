@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
+import type { Test } from 'tap'
 import { LruSessionStore } from '../src/index.js'
 import { createVerifier, type VerifierOptions } from '../src/verifier.js'
 import { AUDIENCE, ISSUER, SECRET, startApp } from './fixtures/app.js'
@@ -34,7 +35,8 @@ t.test('keys given directly: public keys verify, unknown kids are refused', asyn
   await assertInvalidToken(t, await service.call('/api/me', (await other.login()).access_token))
 })
 
-t.test('a shared HMAC secret works too, for services trusted with it', async (t) => {
+/** An issuer, and a downstream service that verifies its tokens with the shared HMAC secret. */
+async function hmacService(t: Test) {
   const issuer = await startApp(t)
   const service = await startService(t, {
     issuer: ISSUER,
@@ -43,6 +45,11 @@ t.test('a shared HMAC secret works too, for services trusted with it', async (t)
     revocation: 'stateless',
     now: issuer.clock,
   })
+  return { issuer, service }
+}
+
+t.test('a shared HMAC secret works too, for services trusted with it', async (t) => {
+  const { issuer, service } = await hmacService(t)
   t.equal((await service.call('/api/me', (await issuer.login()).access_token)).status, 200)
 })
 
@@ -218,14 +225,7 @@ t.test('the verifier middleware factories refuse misuse as the issuer does', asy
 })
 
 t.test('a malformed Bearer header is a 400 at the downstream verifier too', async (t) => {
-  const issuer = await startApp(t)
-  const service = await startService(t, {
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    keys: [{ kid: KID, secret: SECRET }],
-    revocation: 'stateless',
-    now: issuer.clock,
-  })
+  const { issuer, service } = await hmacService(t)
   const { access_token: token } = await issuer.login()
   // Verified once, the token is in the verify cache: a header that is not a b64token is still
   // refused as malformed, before any verification.
