@@ -11,6 +11,7 @@ import { VERIFIER_APPS, newSecret } from './lib/apps.mjs'
 import { startChild } from './lib/child.mjs'
 import { CLIENT_CORE, SERVER_CORE, describePinning, pinSelf } from './lib/cpu.mjs'
 import { load } from './lib/load.mjs'
+import { startRedis } from './lib/redis.mjs'
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,16 +25,20 @@ const app = positionals[0] ?? 'baton-lru'
 if (!VERIFIER_APPS.some((candidate) => candidate.id === app)) {
   throw new Error(`app must be one of ${VERIFIER_APPS.map((candidate) => candidate.id).join(', ')}`)
 }
-if (app === 'baton-redis') throw new Error('profile baton-lru: this script starts no Redis')
 
 pinSelf(CLIENT_CORE)
 const dir = mkdtempSync(join(tmpdir(), 'baton-profile-'))
+// The Redis apps get a private redis-server on the server core, as in a full run.
+const redis = VERIFIER_APPS.find((candidate) => candidate.id === app).redis
+  ? await startRedis()
+  : undefined
 try {
+  if (redis && !redis.url) throw new Error(`${app} needs Redis: ${redis.unavailable}`)
   const child = await startChild('children/app-server.mjs', {
     core: SERVER_CORE,
     args: [app],
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-    env: { BENCH_SECRET: newSecret(), NODE_ENV: 'production' },
+    env: { BENCH_SECRET: newSecret(), BENCH_REDIS_URL: redis?.url ?? '', NODE_ENV: 'production' },
   })
   const url = `http://127.0.0.1:${child.ready.port}/api/data`
   const headers = child.ready.token ? { authorization: `Bearer ${child.ready.token}` } : {}
@@ -45,6 +50,7 @@ try {
   console.log(`${app}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms; ${describePinning()}`)
   summarize(profile, { match: flags.match, top: Number(flags.top) })
 } finally {
+  if (redis?.url) await redis.stop()
   rmSync(dir, { recursive: true, force: true })
 }
 

@@ -26,6 +26,8 @@ import { renderMarkdown, renderSvg } from './lib/report.mjs'
 import { median, shuffle } from './lib/stats.mjs'
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url))
+/** The cookie `refreshCookie: true` keeps the refresh token in (case 3's cookie-mode row). */
+const REFRESH_COOKIE = 'baton_refresh'
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -155,11 +157,12 @@ async function main() {
     const child = endpointApps[row.app]
     if (child === undefined) continue
     if (row.id.startsWith('refresh')) {
+      const refresh = row.id.startsWith('refresh-cookie') ? loadCookieRefresh : loadRefresh
       cases.push({
         id: row.id,
         group: 3,
         run: (seconds) =>
-          withServerCpu(child, () => loadRefresh(child, urlOf(child, '/auth/refresh'), seconds)),
+          withServerCpu(child, () => refresh(child, urlOf(child, '/auth/refresh'), seconds)),
       })
     } else {
       const body = JSON.stringify({ username: 'alice', password: 'alice-password' })
@@ -344,6 +347,51 @@ async function loadRefresh(app, url, seconds) {
     },
   ]
   return load({ url, seconds, requests })
+}
+
+/**
+ * /refresh in cookie mode, as a browser's `@baton/fetch` sends it: the refresh token in the
+ * `baton_refresh` cookie, with `Origin` (the app's own, which the default CSRF rule allows) and
+ * `X-Baton-CSRF`. The rotated token comes back only in `Set-Cookie`, and goes back in the pool.
+ */
+async function loadCookieRefresh(app, url, seconds) {
+  const pool = (
+    await app.call('issue', { count: CONNECTIONS * 2, prefix: `refresh-cookie-${Date.now()}` })
+  ).map((pair) => pair.refreshToken)
+  const origin = new URL(url).origin
+  const requests = [
+    {
+      method: 'POST',
+      setupRequest(request) {
+        const refreshToken = pool.pop() ?? 'pool-empty'
+        return {
+          ...request,
+          headers: {
+            ...request.headers,
+            origin,
+            'x-baton-csrf': '1',
+            cookie: `${REFRESH_COOKIE}=${refreshToken}`,
+          },
+        }
+      },
+      onResponse(status, _body, _context, headers) {
+        const refreshToken = status === 200 ? refreshCookieOf(headers) : undefined
+        if (refreshToken) pool.push(refreshToken)
+      },
+    },
+  ]
+  return load({ url, seconds, requests })
+}
+
+/** The refresh token a response's `Set-Cookie` sets (autocannon keeps header names as sent). */
+function refreshCookieOf(headers) {
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'set-cookie')
+  for (const cookie of [headers[name] ?? []].flat()) {
+    if (cookie.startsWith(`${REFRESH_COOKIE}=`)) {
+      return cookie.slice(REFRESH_COOKIE.length + 1).split(';', 1)[0]
+    }
+  }
+  return undefined
 }
 
 function measureMemory(sessions) {

@@ -1,7 +1,8 @@
 // One Express app under test, in its own process (pinned to the server core by the parent).
-// argv: <variant> ; env: BENCH_SECRET, BENCH_REDIS_URL (Redis variants), BENCH_COUNT_REFRESH=1,
-// BENCH_REDIS_PREFIX (Redis variants: a key prefix shared with other instances; one per process
-// by default).
+// argv: <variant> (a case 1 app id, or case 3's baton-lru-cookie); env: BENCH_SECRET,
+// BENCH_REDIS_URL (Redis variants), BENCH_COUNT_REFRESH=1, BENCH_REDIS_PREFIX (Redis variants: a
+// key prefix shared with other instances; one per process by default).
+import { generateKeyPairSync } from 'node:crypto'
 import { serve } from '../lib/child.mjs'
 import {
   AUDIENCE,
@@ -37,7 +38,13 @@ if (variant === 'none') {
     store = new LruSessionStore({ max: 100_000 })
   }
   const options = {
-    keys: { secret },
+    // baton-lru-es256: its own EC P-256 key pair (ES256), the secret MACing refresh tokens only;
+    // the others sign with the shared HMAC secret.
+    ...(variant === 'baton-lru-es256'
+      ? { keys: { privateKey: newEcKey() }, refreshSecret: secret }
+      : { keys: { secret } }),
+    // baton-lru-cookie (case 3's cookie-mode refresh): the refresh token in an HttpOnly cookie.
+    ...(variant === 'baton-lru-cookie' ? { refreshCookie: true } : {}),
     issuer: ISSUER,
     audience: AUDIENCE,
     store,
@@ -83,3 +90,7 @@ if (variant === 'none') {
 const server = await listen(app)
 handlers.usage = usage
 serve(handlers, { port: server.address().port, token })
+
+function newEcKey() {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+}

@@ -1,11 +1,12 @@
 // The client side of cases 4 and 5, in its own process on the client core.
 import { pathToFileURL } from 'node:url'
 import ky from 'ky'
+import { TABS } from '../lib/cases.mjs'
 import { serve } from '../lib/child.mjs'
 
 // BENCH_FETCH_MODULE: another build of @baton/fetch (a path to its ESM entry), so that
 // fetch-shapes.mjs can run two builds side by side in one schedule.
-const { createAuthFetch } = await import(
+const { createAuthFetch, webStorage } = await import(
   process.env.BENCH_FETCH_MODULE
     ? pathToFileURL(process.env.BENCH_FETCH_MODULE).href
     : '@baton/fetch'
@@ -112,23 +113,34 @@ async function fetchLoop({ kind, url, seconds, concurrency = 10, token }) {
  * Case 5: `n` requests at once with an access token the server refuses as expired. `mode`
  * 'rejected': the client believes the token valid (its expiresAt says so), so all `n` are sent,
  * all get 401, and one refresh must serve them all. 'known-expired': the client knows the token
- * expired, so the refresh happens before sending, once for all `n`.
+ * expired, so the refresh happens before sending, once for all `n`. 'tabs': the `n` requests are
+ * spread over up to `TABS` clients that share one storage, as tabs share `localStorage` and a Web
+ * Lock; each knows the token expired, and between them they must still refresh once.
  */
 async function stampede({ url, n, accessToken, refreshToken, mode }) {
-  const api = createAuthFetch({
+  const options = {
     origins: [new URL(url).origin],
     refreshUrl: new URL('/auth/refresh', url).href,
-    tokens: {
-      accessToken,
-      refreshToken,
-      expiresAt: mode === 'rejected' ? Date.now() + 3_600_000 : Date.now() - 60_000,
-    },
-  })
+  }
+  const tokens = {
+    accessToken,
+    refreshToken,
+    expiresAt: mode === 'rejected' ? Date.now() + 3_600_000 : Date.now() - 60_000,
+  }
+  let clients
+  if (mode === 'tabs') {
+    const shared = sharedTabs(tokens)
+    clients = Array.from({ length: Math.min(TABS, n) }, () =>
+      createAuthFetch({ ...options, storage: shared.storage() }),
+    )
+  } else {
+    clients = [createAuthFetch({ ...options, tokens })]
+  }
   const started = performance.now()
   const statuses = await Promise.all(
-    Array.from({ length: n }, async () => {
+    Array.from({ length: n }, async (_, index) => {
       try {
-        const response = await api.fetch(url)
+        const response = await clients[index % clients.length].fetch(url)
         await response.arrayBuffer()
         return response.status
       } catch (error) {
@@ -137,8 +149,77 @@ async function stampede({ url, n, accessToken, refreshToken, mode }) {
     }),
   )
   const ms = performance.now() - started
+  // Closes each tab's channel, so no later stampede's tabs hear these.
+  for (const client of clients) client[Symbol.dispose]()
   const ok = statuses.filter((status) => status === 200).length
   return { ms, ok, failures: [...new Set(statuses.filter((status) => status !== 200))] }
+}
+
+/** Numbers each stampede's shared storage, so its channel name is its own too. */
+let storages = 0
+
+/**
+ * What tabs of one origin share, in one process: a `localStorage` (a Map behind the Storage
+ * methods), holding `tokens`, and a lock manager. Each tab makes its own `webStorage` on them, as
+ * each tab does on the real ones; Node's `BroadcastChannel` (webStorage's default) carries each
+ * tab's new tokens to the others, as in a browser.
+ */
+function sharedTabs(tokens) {
+  const KEY = `baton-${++storages}`
+  const items = new Map([[KEY, JSON.stringify(tokens)]])
+  const localStorage = {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => void items.set(key, String(value)),
+    removeItem: (key) => void items.delete(key),
+  }
+  const locks = inProcessLocks()
+  return { storage: () => webStorage(localStorage, KEY, { locks, events: null }) }
+}
+
+/**
+ * The exclusive mode of the Web Locks API (`navigator.locks.request(name, { signal }, callback)`),
+ * which Node 20 lacks, for clients in one process: one holder per name at a time, the others
+ * granted in the order they asked; a waiter whose signal aborts leaves the queue and rejects.
+ */
+function inProcessLocks() {
+  const queues = new Map()
+  return {
+    request(name, { signal }, callback) {
+      return new Promise((resolve, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason)
+          return
+        }
+        let queue = queues.get(name)
+        if (queue === undefined) {
+          queue = []
+          queues.set(name, queue)
+        }
+        const onAbort = () => {
+          const at = queue.indexOf(grant)
+          // The holder (at 0) runs to its end; only a waiter can leave.
+          if (at > 0) {
+            queue.splice(at, 1)
+            reject(signal.reason)
+          }
+        }
+        function grant() {
+          signal.removeEventListener('abort', onAbort)
+          Promise.resolve()
+            .then(callback)
+            .then(resolve, reject)
+            .finally(() => {
+              queue.shift()
+              if (queue.length === 0) queues.delete(name)
+              else queue[0]()
+            })
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        queue.push(grant)
+        if (queue.length === 1) grant()
+      })
+    },
+  }
 }
 
 serve({ fetchLoop, stampede }, {})

@@ -1,6 +1,6 @@
 // Case 2: one verification and one rotation, µs/op, in-process (no HTTP), on the client core.
 // Operations are measured in interleaved rounds of fixed-length batches; the median batch wins.
-import { createSecretKey } from 'node:crypto'
+import { createPublicKey, createSecretKey, generateKeyPairSync } from 'node:crypto'
 import { LruSessionStore, createAuth } from '@baton/express'
 import jwt from 'jsonwebtoken'
 import { serve } from '../lib/child.mjs'
@@ -13,6 +13,18 @@ async function setup({ secret, redisUrl }) {
   const uncached = createAuth({ ...options, verifyCacheSize: 0, store: new LruSessionStore() })
   const cachedToken = (await cached.issue('bench-user')).access_token
   const uncachedToken = (await uncached.issue('bench-user')).access_token
+  // The same full check under ES256: an EC P-256 key pair instead of the HMAC secret.
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const es256 = createAuth({
+    ...options,
+    keys: { privateKey },
+    refreshSecret: secret,
+    verifyCacheSize: 0,
+    store: new LruSessionStore(),
+  })
+  const es256Token = (await es256.issue('bench-user')).access_token
+  const es256Public = createPublicKey(privateKey)
+  const es256Options = { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE }
   const peer = peerToken(secret)
   const keyObject = createSecretKey(Buffer.from(secret, 'utf8'))
   const peerOptions = { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }
@@ -32,11 +44,18 @@ async function setup({ secret, redisUrl }) {
     'verify-full': async () => {
       await uncached.verify(uncachedToken)
     },
+    'verify-full-es256': async () => {
+      await es256.verify(es256Token)
+    },
     'jwt-string': () => {
       jwt.verify(peer, secret, peerOptions)
     },
     'jwt-keyobject': () => {
       jwt.verify(peer, keyObject, peerOptions)
+    },
+    // Our token, so the claims are those verify() checks; jsonwebtoken checks the same signature.
+    'jwt-es256': () => {
+      jwt.verify(es256Token, es256Public, es256Options)
     },
     'rotate-lru': await rotation(cached),
   }

@@ -25,6 +25,9 @@ export const VERIFIER_APPS = [
   { id: 'express-jwt-keyobject', label: 'express-jwt (KeyObject secret)' },
   { id: 'passport-jwt', label: 'passport-jwt (string secret, as documented)' },
   { id: 'baton-lru', label: '@baton/express, LRU store' },
+  // ES256 (an EC P-256 key pair) instead of HS256: what asymmetric keys cost a request once the
+  // verify cache holds the token (table 2 has the full check of each).
+  { id: 'baton-lru-es256', label: '@baton/express, LRU store, ES256' },
   { id: 'baton-redis', label: '@baton/express, Redis store', redis: true },
   // The same store with `localCache`: sessions answered in-process, kept right by CLIENT TRACKING.
   {

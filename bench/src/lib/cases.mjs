@@ -11,6 +11,13 @@ export const ENDPOINT_ROWS = [
     app: 'baton-redis',
     redis: true,
   },
+  // A browser's refresh: the refresh token in the baton_refresh cookie, with the Origin and
+  // X-Baton-CSRF headers the CSRF rule asks for; the rotated cookie comes back in Set-Cookie.
+  {
+    id: 'refresh-cookie-lru',
+    label: 'POST /auth/refresh (rotation, cookie mode), LRU store',
+    app: 'baton-lru-cookie',
+  },
   {
     id: 'login-lru',
     label: 'POST /auth/login (trivial authenticate), LRU store',
@@ -57,13 +64,18 @@ export const MICRO_ROWS = [
   },
   {
     id: 'verify-full',
-    label: '@baton/express verify(), verifyCacheSize 0 (full JWS + claims + session check)',
+    label: '@baton/express verify(), verifyCacheSize 0, HS256 (full JWS + claims + session check)',
+  },
+  {
+    id: 'verify-full-es256',
+    label: '@baton/express verify(), verifyCacheSize 0, ES256 (full JWS + claims + session check)',
   },
   {
     id: 'jwt-string',
     label: 'jsonwebtoken.verify, string secret (how express-jwt/passport-jwt are configured)',
   },
   { id: 'jwt-keyobject', label: 'jsonwebtoken.verify, KeyObject secret' },
+  { id: 'jwt-es256', label: 'jsonwebtoken.verify, ES256 public KeyObject' },
   { id: 'rotate-lru', label: '@baton/express refresh() rotation, LRU store' },
   { id: 'rotate-redis', label: '@baton/express refresh() rotation, Redis store', redis: true },
 ]
@@ -72,13 +84,23 @@ export const MEMORY_SIZES = [100_000, 1_000_000]
 
 export const STAMPEDE_SIZES = [1, 10, 100, 1000]
 
+/** How many clients ("tabs") share one storage in the tabs stampede (fewer when N is smaller). */
+export const TABS = 5
+
 export const STAMPEDE_MODES = [
   { id: 'rejected', label: 'server refuses (client thought the token valid)' },
   { id: 'known-expired', label: 'client knows it expired (refresh before sending)' },
+  // Tabs: several clients on one storage and one lock (localStorage + Web Locks in a browser).
+  {
+    id: 'tabs',
+    label: `spread over up to ${TABS} tabs (clients sharing one storage and its lock), all knowing it expired`,
+  },
 ]
 
 export const TARGETS = {
   batonVsNone: 0.85,
+  // Issue 21: the LRU verifier against the no-auth app, by server CPU time per request.
+  batonCpuVsNone: 0.95,
   // Issue 21: the Redis store with localCache, against the no-auth app, by req/s.
   batonRedisCachedVsNone: 0.85,
   batonVsExpressJwt: 3,

@@ -104,10 +104,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     policy.leewayMs,
   )
 
-  const verify = (token: string): Awaitable<AuthInfo> => {
+  const verify = (
+    token: string,
+    beforeFullCheck?: (token: string) => void,
+  ): Awaitable<AuthInfo> => {
     const at = now()
     const hit = verified.get(token, at)
     if (hit !== undefined) return revocation(token, hit, at)
+    beforeFullCheck?.(token)
     const header = inspectAccessToken(token, policy)
     if (header.kid === undefined) {
       throw new InvalidTokenError(

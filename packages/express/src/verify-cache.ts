@@ -1,5 +1,5 @@
 /**
- * A bounded memo of access tokens that passed `verifyAccessToken`, keyed by the whole token.
+ * A bounded memo of access tokens that passed `verifyAccessToken`, one entry per token.
  *
  * Why: a CPU profile of `auth.required()` under load (bench/, issue #6) put ~90% of the
  * verifier's own time in `verifyAccessToken` — our header and payload decodes, then jsonwebtoken
@@ -19,7 +19,18 @@ import { LRUCache } from 'lru-cache'
 import type { AuthInfo } from './access-token.js'
 import { splitScope } from './scope.js'
 
+/**
+ * How many of a token's last characters key its entry. Why not the whole token: hashing a
+ * ~350-character string that arrived in a header costs ~1 µs (V8 hashes every new string in
+ * full), against ~0.3 µs for its signature's last 32 characters and a compare of the whole token
+ * with the entry's. The compare keeps the answer exact; two tokens ending alike (192 bits of a
+ * MAC or signature) only share a slot, and only tokens that passed are ever put in one.
+ */
+const KEY_LENGTH = 32
+
 interface Entry {
+  /** The whole token the entry is for: a hit must be this very token. */
+  token: string
   /** The verified claims; never handed out, only copies of them. */
   claims: Record<string, unknown>
   /**
@@ -28,6 +39,8 @@ interface Entry {
    * way no caller sees another's edits to `req.auth`.
    */
   json: string | undefined
+  /** The `scope` claim split once; every hit gets its own copy. */
+  scope: string[]
   /** Earliest `now` at which the token is valid, epoch ms. */
   validFrom: number
   /** Latest `now` at which the token is valid, epoch ms. */
@@ -47,11 +60,13 @@ export class VerifiedTokenCache {
   /** The token's `AuthInfo` if it passed before and is still valid at `now`; else undefined. */
   get(token: string, now: number): AuthInfo | undefined {
     const entries = this.#entries
-    if (entries === undefined) return undefined
-    const entry = entries.get(token)
-    if (entry === undefined) return undefined
+    // `auth.verify(req.query.token)` may be handed anything: the full check refuses it.
+    if (entries === undefined || typeof token !== 'string') return undefined
+    const key = token.slice(-KEY_LENGTH)
+    const entry = entries.get(key)
+    if (entry === undefined || entry.token !== token) return undefined
     if (now < entry.validFrom || now > entry.validUntil) {
-      entries.delete(token)
+      entries.delete(key)
       return undefined
     }
     // jsonwebtoken reads the real clock when `Math.floor(now / 1000)` is 0 (`clockTimestamp ||
@@ -66,7 +81,7 @@ export class VerifiedTokenCache {
       sub: claims.sub as string,
       sid: claims.sid as string,
       jti: claims.jti as string,
-      scope: splitScope(claims.scope as string | undefined),
+      scope: entry.scope.slice(),
       claims,
     }
   }
@@ -82,9 +97,11 @@ export class VerifiedTokenCache {
     const nested = Object.values(claims).some(
       (value) => typeof value === 'object' && value !== null,
     )
-    this.#entries.set(token, {
+    this.#entries.set(token.slice(-KEY_LENGTH), {
+      token,
       claims,
       json: nested ? JSON.stringify(claims) : undefined,
+      scope: splitScope(claims.scope as string | undefined),
       ...window,
     })
   }

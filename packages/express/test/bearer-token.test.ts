@@ -183,3 +183,15 @@ t.test('auth.required({ scope })', async (t) => {
     await assertInvalidToken(t, await app.call('/api/admin', 'not.a.token', { method: 'DELETE' }))
   })
 })
+
+t.test('`Bearer <token>`, read in one slice, gives what every other spelling gives', async (t) => {
+  const token = 'eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl'
+  const read = (authorization: string) =>
+    bearerToken({ headers: { authorization } } as unknown as Request, ISSUER)
+  for (const spelling of [`Bearer ${token}`, `bearer ${token}`, `Bearer  ${token}`]) {
+    t.equal(read(spelling), token, spelling.slice(0, 8))
+  }
+  for (const spelling of ['Bearer ', 'Bearer', 'Bearer  ']) {
+    t.throws(() => read(spelling), { code: 'ERR_INVALID_REQUEST' }, JSON.stringify(spelling))
+  }
+})

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
+import type { Test } from 'tap'
 import { LruSessionStore } from '../src/index.js'
 import { createVerifier, type VerifierOptions } from '../src/verifier.js'
 import { AUDIENCE, ISSUER, SECRET, startApp } from './fixtures/app.js'
@@ -34,7 +35,8 @@ t.test('keys given directly: public keys verify, unknown kids are refused', asyn
   await assertInvalidToken(t, await service.call('/api/me', (await other.login()).access_token))
 })
 
-t.test('a shared HMAC secret works too, for services trusted with it', async (t) => {
+/** An issuer, and a downstream service that verifies its tokens with the shared HMAC secret. */
+async function hmacService(t: Test) {
   const issuer = await startApp(t)
   const service = await startService(t, {
     issuer: ISSUER,
@@ -43,6 +45,11 @@ t.test('a shared HMAC secret works too, for services trusted with it', async (t)
     revocation: 'stateless',
     now: issuer.clock,
   })
+  return { issuer, service }
+}
+
+t.test('a shared HMAC secret works too, for services trusted with it', async (t) => {
+  const { issuer, service } = await hmacService(t)
   t.equal((await service.call('/api/me', (await issuer.login()).access_token)).status, 200)
 })
 
@@ -215,4 +222,18 @@ t.test('the verifier middleware factories refuse misuse as the issuer does', asy
   t.throws(() => verifier.required({ scopes: 'x' } as never), { name: 'TypeError' })
   t.throws(() => (verifier.optional as (options: unknown) => unknown)({}), { name: 'TypeError' })
   await t.rejects(verifier.verify('not.a.token'), { code: 'ERR_TOKEN_INVALID' })
+})
+
+t.test('a malformed Bearer header is a 400 at the downstream verifier too', async (t) => {
+  const { issuer, service } = await hmacService(t)
+  const { access_token: token } = await issuer.login()
+  // Verified once, the token is in the verify cache: a header that is not a b64token is still
+  // refused as malformed, before any verification.
+  t.equal((await service.call('/api/me', token)).status, 200)
+  for (const raw of [`Bearer ${token}!`, `Bearer "${token}"`]) {
+    const response = await service.call('/api/me', undefined, { raw })
+    t.equal(response.status, 400, raw.slice(-2))
+    t.match(await response.json(), { error: 'invalid_request' })
+  }
+  t.equal((await service.call('/api/me', token)).status, 200, 'the token itself still passes')
 })

@@ -5,7 +5,7 @@ import type * as CreateAuthModule from '../src/create-auth.js'
 import type * as Tokens from '../src/access-token.js'
 import { validityWindow } from '../src/verify-cache.js'
 import { AUDIENCE, ISSUER, SECRET, makeClock, startApp } from './fixtures/app.js'
-import { GOOD_HEADER, decode, forge } from './fixtures/forge.js'
+import { GOOD_HEADER, b64url, decode, forge } from './fixtures/forge.js'
 
 /** Two verifiers over one store and key: one caching (the default), one not. */
 function twins(clock: () => number, options: AuthOptions = {}) {
@@ -263,3 +263,22 @@ t.test(
     for (let call = 0; call < 2; call++) t.equal((await cached.verify(farFuture)).sub, 'alice')
   },
 )
+
+t.test('a token ending like a cached one is not answered from the cache', async (t) => {
+  const clock = () => Date.UTC(2026, 0, 1)
+  const { cached } = twins(clock)
+  const { access_token: token } = await cached.issue('alice')
+  t.equal((await cached.verify(token)).sub, 'alice', 'cached now')
+  // Another payload under the cached token's signature: the same last characters, the entry's
+  // slot, but not its token. It must take the full check, which refuses the signature.
+  const [header, , signature] = token.split('.')
+  const payload = { ...decode(token).payload, sub: 'mallory' }
+  const impostor = `${header}.${b64url(JSON.stringify(payload))}.${signature}`
+  t.equal(impostor.slice(-32), token.slice(-32))
+  t.same(await outcome(cached.verify(impostor)), { error: 'ERR_TOKEN_INVALID' })
+  t.equal((await cached.verify(token)).sub, 'alice', 'the cached token still passes')
+  // Two tokens of one slot take turns in it: each is still answered, by the full check if need be.
+  const other = forge(GOOD_HEADER, { ...decode(token).payload, sub: 'bob' })
+  const twin = `${other.slice(0, -32)}${token.slice(-32)}`
+  t.same(await outcome(cached.verify(twin)), { error: 'ERR_TOKEN_INVALID' })
+})

@@ -47,7 +47,7 @@ t.test(
         index += 1
         const now = Date.now()
         const calls = [
-          () => store.get(live.sid, now),
+          async () => store.get(live.sid, now),
           () => store.create(makeSession(sub, now), evictOldest(now, 1000)),
           () => store.rotate(live.sid, 999, rotation(now)),
           () => store.touch(live.sid, now),
@@ -151,7 +151,7 @@ t.test(
     server.pause()
     t.teardown(() => server.resume())
     const results = await Promise.all([
-      timed(() => store.get(session.sid, now)),
+      timed(async () => store.get(session.sid, now)),
       timed(() => store.rotate(session.sid, 0, rotation(now))),
       timed(() => store.listBySubject(session.sub, now)),
     ])
@@ -160,7 +160,7 @@ t.test(
       t.ok(result.ms >= TIMEOUT * 1000 - 5 && result.ms < TIMEOUT * 1000 + SLACK_MS)
     }
     server.resume()
-    t.ok(await eventually(() => store.get(session.sid, now)), 'answers again once Redis does')
+    t.ok(await eventually(async () => store.get(session.sid, now)), 'answers again once Redis does')
   },
 )
 

@@ -89,7 +89,7 @@ t.test('every operation treats a foreign session value as missing', async (t) =>
 
 t.test('a session only the codec finds corrupt is removed wherever it is read', async (t) => {
   const reads: [string, (state: Setup) => Promise<unknown>][] = [
-    ['get', ({ store, session, now }) => store.get(session.sid, now)],
+    ['get', async ({ store, session, now }) => store.get(session.sid, now)],
     ['rotate', ({ store, session, now }) => store.rotate(session.sid, 0, rotation(now))],
     ['delete', ({ store, session }) => store.delete(session.sid)],
     ['listBySubject', ({ store, session, now }) => store.listBySubject(session.sub, now)],
@@ -187,7 +187,7 @@ t.test('a pointer that is not a string is no session, is reported and removed', 
   const stranger = storeWithoutRoutes(t, reports)
   const pointer = keys.pointer(session.sid)
   const calls: [string, () => Promise<unknown>][] = [
-    ['get', () => stranger.get(session.sid, now)],
+    ['get', async () => stranger.get(session.sid, now)],
     ['touch', () => stranger.touch(session.sid, now)],
     ['markUsed', () => stranger.markUsed(session.sid, 0, now)],
     ['rotate', () => stranger.rotate(session.sid, 0, rotation(now))],

@@ -39,6 +39,27 @@ async function errorCode(response: Response): Promise<unknown> {
   return ((await response.json()) as { code?: unknown }).code
 }
 
+t.test('a request whose session is cached sends Redis no command at all', async (t) => {
+  const [a, b] = await twoInstances(t)
+  const tokens = await a.app.login()
+  // By then the first verification's markUsed has been written and the session read back.
+  await untilAcceptedLocally(t, b, tokens.access_token)
+  const client = b.store.client as unknown as { sendCommand: (...args: unknown[]) => unknown }
+  const send = client.sendCommand.bind(client)
+  const sent: unknown[] = []
+  client.sendCommand = (...args) => {
+    sent.push(args[0])
+    return send(...args)
+  }
+  t.teardown(() => {
+    client.sendCommand = send
+  })
+  for (let i = 0; i < 5; i++) t.equal((await b.app.get('/api/me', tokens.access_token)).status, 200)
+  t.same(sent, [], 'no get, markUsed or touch went to Redis')
+  await b.store.get('a-sid-not-cached', Date.now())
+  t.ok(sent.length > 0, 'while a read the cache cannot answer is seen going out')
+})
+
 t.test('a logout on A is refused by the next request on B', async (t) => {
   const [a, b] = await twoInstances(t)
   const tokens = await a.app.login()

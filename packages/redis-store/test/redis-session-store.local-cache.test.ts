@@ -44,6 +44,43 @@ t.test('repeated gets of a session are answered without Redis', async (t) => {
   t.same(await b.get(session.sid, now), session, 'the same session Redis holds')
 })
 
+t.test('a cached session is answered synchronously, not as a promise', async (t) => {
+  const { b, session, now } = await twoInstances(t)
+  const answer = b.get(session.sid, now)
+  t.notOk(answer instanceof Promise, 'a value, as LruSessionStore answers')
+  t.same(answer, session)
+  t.equal(
+    b.get(session.sid, session.refreshExpiresAt),
+    undefined,
+    'past its refresh expiry: missing, at once',
+  )
+})
+
+t.test('a get the cache cannot answer is a promise of a Redis read', async (t) => {
+  const { a, b, session, now } = await twoInstances(t)
+  const other = makeSession(uniqueSubject('uncached'), now)
+  await a.create(other, evictOldest(now))
+  const miss = b.get(other.sid, now)
+  t.ok(miss instanceof Promise, 'a session not cached yet')
+  t.same(await miss, other)
+  await a.delete(session.sid)
+  const invalidated = b.get(session.sid, now)
+  t.ok(invalidated instanceof Promise, 'a session whose write Redis announced')
+  t.equal(await invalidated, undefined)
+})
+
+t.test('with the tracking connection down, a cached session is read from Redis', async (t) => {
+  const { b, session, now } = await twoInstances(t)
+  t.equal(await killTrackingConnections(admin), 1)
+  // B sees the close on its own time; from then on it answers nothing from memory.
+  await eventually(async () => {
+    if (!(b.get(session.sid, now) instanceof Promise)) throw new Error('B has not seen the close')
+  })
+  const answer = b.get(session.sid, now)
+  t.ok(answer instanceof Promise)
+  t.same(await answer, session, 'answered by Redis')
+})
+
 t.test('without localCache (the default) every get goes to Redis', async (t) => {
   const { a, session, now } = await twoInstances(t)
   await a.get(session.sid, now)
@@ -241,7 +278,7 @@ t.test(
       while (!stop) {
         for (const session of sessions) {
           const wasRevoked = revoked.has(session.sid)
-          const answer = await b.get(session.sid, now).catch(() => undefined)
+          const answer = await Promise.resolve(b.get(session.sid, now)).catch(() => undefined)
           if (wasRevoked && answer !== undefined) accepted.push(session.sid)
         }
       }
@@ -274,7 +311,9 @@ t.test(
 t.test('a closed store refuses even a cached session', async (t) => {
   const { b, session, now } = await twoInstances(t)
   await b.close()
-  await t.rejects(b.get(session.sid, now), { code: 'ERR_STORE_CLOSED' })
+  const answer = b.get(session.sid, now)
+  t.ok(answer instanceof Promise, 'not answered from memory')
+  await t.rejects(Promise.resolve(answer), { code: 'ERR_STORE_CLOSED' })
 })
 
 /** How many PINGs Redis has answered (every connection's). */

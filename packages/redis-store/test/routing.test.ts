@@ -182,7 +182,9 @@ t.test('a pointer lookup Redis refuses is a failure, not a missing session', asy
     url: `redis://no-get:no-get-password@127.0.0.1:${server.port}`,
   })
   t.teardown(() => refused.close())
-  const error = await refused.get('an-uncached-sid', Date.now()).catch((caught: unknown) => caught)
+  const error = await Promise.resolve(refused.get('an-uncached-sid', Date.now())).catch(
+    (caught: unknown) => caught,
+  )
   t.match(error, { name: 'RedisStoreError', code: 'ERR_STORE_UNAVAILABLE' })
   t.match((error as Error).cause, { message: /NOPERM/ })
 })
