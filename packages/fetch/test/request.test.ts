@@ -83,24 +83,7 @@ t.test('without headers of the caller or a token, their init is passed on as it 
 })
 
 t.test('each attempt gets headers of its own, taken when the call was made', async (t) => {
-  const server = tokenServer()
-  const received: (HeadersInit | undefined)[] = []
-  const api = createAuthFetch({
-    origins: [ORIGIN],
-    refreshUrl: REFRESH_URL,
-    now: server.clock,
-    tokens: server.initial(),
-    fetch: async (input, init) => {
-      received.push(init?.headers)
-      const response = await server.fetch(input, init)
-      // An underlying fetch that edits what it was given (a tracing wrapper, say).
-      if (init?.headers instanceof Headers) init.headers.set('x-trace', 'edited')
-      return response
-    },
-  })
-  let calls = 0
-  const answer = server.onApi
-  server.onApi = (call) => (++calls === 1 ? unauthorized() : answer(call))
+  const { server, api, apiHanded } = recordingRetried()
 
   const headers = new Headers({ 'x-mine': 'before' })
   const pending = api.fetch(API, { headers })
@@ -120,8 +103,12 @@ t.test('each attempt gets headers of its own, taken when the call was made', asy
     ],
     'the retry carries the new token and the snapshot, not later edits by anyone',
   )
-  const apiHeaders = received.filter((value) => value instanceof Headers)
+  const apiHeaders = apiHanded().map(({ init }) => init?.headers)
   t.equal(apiHeaders.length, 2)
+  t.ok(
+    apiHeaders.every((value) => value instanceof Headers),
+    'each attempt is handed a Headers',
+  )
   t.not(apiHeaders[0], apiHeaders[1], 'two attempts, two objects')
   t.not(apiHeaders[0], headers, 'never the caller’s own object')
 })
