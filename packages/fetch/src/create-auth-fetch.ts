@@ -18,7 +18,8 @@ import { Refresher } from './refresher.js'
 import { resolveOptions } from './resolve-options.js'
 import { RetryPolicy } from './retry.js'
 import { revoke } from './revocation.js'
-import { StoredTokens, TokenOwner } from './token-owner.js'
+import { StoredTokens } from './stored-tokens.js'
+import { TokenOwner } from './token-owner.js'
 import type { TokenSet } from './token-set.js'
 
 /**

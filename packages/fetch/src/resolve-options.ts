@@ -19,7 +19,8 @@ import type {
 } from './options.js'
 import { documentBase } from './request.js'
 import type { RetryRules } from './retry.js'
-import { memoryStorage, tabMemoryStorage } from './storage.js'
+import { memoryStorage } from './storage.js'
+import { tabMemoryStorage } from './tab-memory-storage.js'
 import { TokenSet } from './token-set.js'
 
 /**
