@@ -105,7 +105,18 @@ export function authorizedFetch(parts: AuthorizedFetchParts): FetchFunction {
     const next = tokensToSend(request.signal)
     const sentWith = next instanceof Promise ? await next : next
     const sentEpoch = refresher.epoch
-    const response = await send(sentWith)
+    // `send(sentWith)`, its steps taken here: the common call then awaits the underlying fetch
+    // directly, with no async frame (a promise and a turn) of the retry policy's in between.
+    const first = (): Promise<Response> => baseFetch(...request.attempt(sentWith, budget.resend))
+    let response: Response
+    try {
+      response = await first()
+    } catch (error) {
+      response = await retry.afterFailure(error, first, budget, request.signal)
+    }
+    if (retry.retries(response, budget)) {
+      response = await retry.afterStatus(response, first, budget, request.signal)
+    }
     // Without a session and without a way to start one, a 401 is just the answer.
     if (
       response.status !== 401 ||

@@ -180,6 +180,8 @@ export function documentBase(): string | undefined {
 }
 
 function isRequest(input: unknown): input is Request {
+  // The common call, a string URL, without a look at the global \`Request\`.
+  if (typeof input === 'string') return false
   if (input instanceof Request) return true
   // A Request from another realm or another fetch implementation (undici's own export).
   return (

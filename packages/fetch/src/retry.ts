@@ -60,12 +60,42 @@ export class RetryPolicy {
     try {
       response = await attempt()
     } catch (error) {
-      if (!budget.transient || signal?.aborted || isAbortError(error)) throw error
-      budget.transient = false
-      await this.#wait(undefined, signal)
-      return attempt()
+      return this.afterFailure(error, attempt, budget, signal)
     }
-    if (!budget.transient || !this.#rules.statuses.has(response.status)) return response
+    return this.retries(response, budget)
+      ? this.afterStatus(response, attempt, budget, signal)
+      : response
+  }
+
+  /**
+   * `send`'s steps, for a caller that makes the first attempt itself (`authorized-fetch.ts`, so
+   * that a request pays for no async frame of ours between it and its answer). After a failed
+   * attempt: the failure again, or the answer of the transient retry when the budget allows.
+   */
+  async afterFailure(
+    error: unknown,
+    attempt: () => Promise<Response>,
+    budget: RetryBudget,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    if (!budget.transient || signal?.aborted || isAbortError(error)) throw error
+    budget.transient = false
+    await this.#wait(undefined, signal)
+    return attempt()
+  }
+
+  /** Whether `response` is a transient failure the budget allows to retry (`afterStatus`). */
+  retries(response: Response, budget: RetryBudget): boolean {
+    return budget.transient && this.#rules.statuses.has(response.status)
+  }
+
+  /** The transient retry after `response`, which nobody will read. */
+  async afterStatus(
+    response: Response,
+    attempt: () => Promise<Response>,
+    budget: RetryBudget,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
     budget.transient = false
     discard(response)
     await this.#wait(response, signal)

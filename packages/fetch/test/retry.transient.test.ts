@@ -178,6 +178,30 @@ t.test('a 401, then a 503 on the retry: the transient retry still has its one go
   t.equal(server.refreshCalls().length, 1)
 })
 
+t.test('a 401, then a network error on the retry: that too has its one transient go', async (t) => {
+  const server = tokenServer()
+  const delays: number[] = []
+  const api = clientOf(server, {
+    tokens: server.initial({ accessToken: 'A0' }),
+    sleep: async (ms) => {
+      delays.push(ms)
+    },
+  })
+  const answer = server.onApi
+  let calls = 0
+  server.onApi = (call) => {
+    if (++calls === 2) throw new TypeError('fetch failed')
+    return answer(call)
+  }
+  t.equal((await api.fetch(API)).status, 200)
+  t.same(
+    server.apiCalls().map((call) => call.authorization),
+    ['Bearer A0', 'Bearer A2', 'Bearer A2'],
+  )
+  t.equal(server.refreshCalls().length, 1)
+  t.equal(delays.length, 1, 'after the one delay')
+})
+
 t.test('an abort during the delay rejects at once with the reason', async (t) => {
   const controller = new AbortController()
   const { server, api } = client({
