@@ -458,6 +458,10 @@ function summarize(samples) {
     out.baton.vsMinimalWrapper = ratioTo('baton', 'minimal-wrapper')
     out.baton.cpuVsMinimalWrapper = ratioTo('baton', 'minimal-wrapper', cpuRatio)
   }
+  if (out['baton-lru'] && out['shape-only']) {
+    out['baton-lru'].vsShape = ratioTo('baton-lru', 'shape-only')
+    out['baton-lru'].cpuVsShape = ratioTo('baton-lru', 'shape-only', cpuRatio)
+  }
   if (out['baton-lru'] && out['express-jwt']) {
     out['baton-lru'].vsExpressJwt = ratioTo('baton-lru', 'express-jwt')
     out['baton-lru'].cpuVsExpressJwt = ratioTo('baton-lru', 'express-jwt', cpuRatio)

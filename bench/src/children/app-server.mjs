@@ -3,6 +3,7 @@
 // BENCH_REDIS_URL (Redis variants), BENCH_COUNT_REFRESH=1, BENCH_REDIS_PREFIX (Redis variants: a
 // key prefix shared with other instances; one per process by default).
 import { generateKeyPairSync } from 'node:crypto'
+import { Router } from 'express'
 import { serve } from '../lib/child.mjs'
 import {
   AUDIENCE,
@@ -24,6 +25,30 @@ let token
 
 if (variant === 'none') {
   app.get(ROUTE, handler)
+} else if (variant === 'shape-only') {
+  // What Express charges for the shape of the @baton/express apps below, with no verification:
+  // a router mounted at /auth (every request is matched against it), one more layer on the route
+  // that turns the Authorization header into a fresh req.auth, and an error handler after it.
+  const auth = Router()
+  auth.post('/refresh', (_req, res) => res.json({}))
+  app.use('/auth', auth)
+  token = peerToken(secret)
+  app.get(
+    ROUTE,
+    (req, res, next) => {
+      if (req.headers.authorization === undefined) {
+        res.status(401).json({ error: 'invalid_token' })
+        return
+      }
+      req.auth = { sub: 'bench-user', sid: 'bench-sid', scope: [], claims: { sub: 'bench-user' } }
+      next()
+    },
+    handler,
+  )
+  app.use((error, _req, res, next) => {
+    if (res.headersSent) return next(error)
+    res.status(500).json({ error: String(error) })
+  })
 } else if (variant.startsWith('baton')) {
   const { createAuth, LruSessionStore } = await import('@baton/express')
   let store

@@ -24,6 +24,11 @@ export const VERIFIER_APPS = [
   { id: 'express-jwt', label: 'express-jwt (string secret, as documented)' },
   { id: 'express-jwt-keyobject', label: 'express-jwt (KeyObject secret)' },
   { id: 'passport-jwt', label: 'passport-jwt (string secret, as documented)' },
+  // The floor under the @baton/express rows: their app's shape with no verification at all.
+  {
+    id: 'shape-only',
+    label: 'floor: that app shape alone (router at /auth, a layer setting req.auth, error handler)',
+  },
   { id: 'baton-lru', label: '@baton/express, LRU store' },
   // ES256 (an EC P-256 key pair) instead of HS256: what asymmetric keys cost a request once the
   // verify cache holds the token (table 2 has the full check of each).

@@ -130,6 +130,13 @@ export function renderMarkdown(results) {
     '',
     'express-jwt and passport-jwt are configured as their READMEs show, with a string secret: jsonwebtoken then tries to parse the string as a PEM key on every verify, which is most of their cost. The KeyObject row shows express-jwt without that cost; @baton/express always uses a KeyObject, and additionally checks the session in its store on every request.',
   )
+  const batonLru = throughput['baton-lru']
+  if (batonLru?.vsShape !== undefined) {
+    out.push(
+      '',
+      `The floor row is the @baton/express apps' shape with no verification: what Express itself charges for a router mounted at /auth, one more layer on the route and an error handler. @baton/express (LRU) × that floor: ${ratio(batonLru.vsShape)} by req/s, ${ratio(batonLru.cpuVsShape)} by CPU time per request (medians of per-round ratios).`,
+    )
+  }
 
   out.push('', '## 2. Microbenchmarks', '')
   out.push(
