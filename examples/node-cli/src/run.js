@@ -131,13 +131,13 @@ export async function run({ argv, env, stdin, stdout, stderr }) {
     },
     // Every request the library makes, the login's included, gives up after BATON_TIMEOUT: the
     // library has no timeout of its own, and fetch waits 5 minutes for an answer's headers.
-    fetch: (input, init) =>
-      fetch(input, {
+    fetch: (input, init) => {
+      const signal = timeoutSignal(timeoutMs)
+      return fetch(input, {
         ...init,
-        signal: init?.signal
-          ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs),
-      }),
+        signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+      })
+    },
   })
   // fileStorage loads synchronously, so this is already what the file held. A file it could not
   // read was reported as it loaded: that is no problem of this run, a new login replaces it.
@@ -157,6 +157,21 @@ export async function run({ argv, env, stdin, stdout, stderr }) {
   // Not in a `finally`: V8's block coverage reported one after a catch that returns as never run.
   prompter?.close()
   return status
+}
+
+/**
+ * A signal that aborts with a `TimeoutError` after `ms`. Not `AbortSignal.timeout(ms)` inside
+ * `AbortSignal.any`: Node 20 holds the sources of `any` weakly and the timeout's timer does too, so
+ * a garbage collection during the request can take the timeout away, and the request then waits
+ * for a silent server for minutes (seen in CI; reproduced with `--expose-gc` and a gc() every 5
+ * ms). Here the timer holds the controller; unref'd, it keeps no finished CLI alive.
+ */
+function timeoutSignal(ms) {
+  const controller = new AbortController()
+  setTimeout(() => {
+    controller.abort(new globalThis.DOMException('The request timed out', 'TimeoutError'))
+  }, ms).unref()
+  return controller.signal
 }
 
 /** `me`: restore or log in, then GET /api/me; then say whether new tokens were saved. */

@@ -1,4 +1,5 @@
 // logout, usage, defaults and the failures that are not about the session.
+import { fileURLToPath } from 'node:url'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
@@ -122,6 +123,35 @@ t.test('a server that never answers: the CLI gives up after BATON_TIMEOUT', asyn
   t.match(me.stderr, 'Restored the saved session')
   t.match(me.stderr, `${server} did not answer in time (BATON_TIMEOUT)`, 'at a request')
 })
+
+t.test(
+  'a server that never answers, under constant garbage collection: still BATON_TIMEOUT',
+  async (t) => {
+    // Node 20 holds the sources of AbortSignal.any weakly: a timeout signal made inline was
+    // collected mid-request and the CLI waited for minutes (seen once in CI).
+    const sockets = new Set()
+    const silent = createNetServer((socket) => sockets.add(socket))
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => {
+      for (const socket of sockets) socket.destroy()
+      silent.close()
+    })
+    const server = `http://127.0.0.1:${silent.address().port}`
+    const dir = await tempDir(t)
+    const gcEvery5ms = fileURLToPath(new URL('./fixtures/gc-loop.cjs', import.meta.url))
+    const out = await runCli({
+      env: {
+        ...ALICE,
+        BATON_SERVER: server,
+        BATON_TOKENS_FILE: join(dir, 't.json'),
+        BATON_TIMEOUT: '0.3',
+        NODE_OPTIONS: `--expose-gc --require ${gcEvery5ms}`,
+      },
+    })
+    t.equal(out.code, 1)
+    t.match(out.stderr, `${server} did not answer in time (BATON_TIMEOUT)`)
+  },
+)
 
 t.test('no server at the address: a clear failure, status 1', async (t) => {
   const server = await closedPort()
