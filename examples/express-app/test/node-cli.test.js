@@ -48,7 +48,11 @@ t.test('the node-cli logs in, refreshes and logs out against the default server'
 
   const first = await cli([], { BATON_USERNAME: 'alice', BATON_PASSWORD: 'alice-password' })
   t.equal(first.code, 0, first.stderr)
-  t.match(first.stdout, /^alice \(session \w{8}…\)\n$/)
+  t.match(
+    first.stdout,
+    /^alice \(session [\w-]{8}…\)\n$/,
+    'a base64url sid prefix: - and _ included',
+  )
   t.match(first.stderr, 'Logged in; tokens saved to')
   const saved = JSON.parse(await readFile(file, 'utf8'))
   t.type(saved.refreshToken, 'string', 'the refresh token came in the body, to the file')
