@@ -101,14 +101,7 @@ t.test('tokens that cannot be saved: said so, status 1', async (t) => {
 })
 
 t.test('a server that never answers: the CLI gives up after BATON_TIMEOUT', async (t) => {
-  const sockets = new Set()
-  const silent = createNetServer((socket) => sockets.add(socket))
-  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy()
-    silent.close()
-  })
-  const server = `http://127.0.0.1:${silent.address().port}`
+  const server = await silentServer(t)
   const dir = await tempDir(t)
   const env = { ...ALICE, BATON_SERVER: server, BATON_TOKENS_FILE: join(dir, 't.json') }
   const login = await runCli({ env: { ...env, BATON_TIMEOUT: '0.3' } })
@@ -129,14 +122,7 @@ t.test(
   async (t) => {
     // Node 20 holds the sources of AbortSignal.any weakly: a timeout signal made inline was
     // collected mid-request and the CLI waited for minutes (seen once in CI).
-    const sockets = new Set()
-    const silent = createNetServer((socket) => sockets.add(socket))
-    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
-    t.teardown(() => {
-      for (const socket of sockets) socket.destroy()
-      silent.close()
-    })
-    const server = `http://127.0.0.1:${silent.address().port}`
+    const server = await silentServer(t)
     const dir = await tempDir(t)
     const gcEvery5ms = fileURLToPath(new URL('./fixtures/gc-loop.cjs', import.meta.url))
     const out = await runCli({
@@ -283,3 +269,15 @@ t.test('Ctrl-C at the prompt stops the CLI with status 130', async (t) => {
   })
   t.equal(code, 130)
 })
+
+/** A loopback server that accepts connections and never answers; its URL. */
+async function silentServer(t) {
+  const sockets = new Set()
+  const silent = createNetServer((socket) => sockets.add(socket))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    silent.close()
+  })
+  return `http://127.0.0.1:${silent.address().port}`
+}
